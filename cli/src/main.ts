@@ -1,0 +1,67 @@
+// The `hookpipe` command line. Subcommands are small modules; this file only routes and prints.
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../../shared/src/errors.ts';
+import { loadSources } from '../../shared/src/sources.ts';
+import { send } from './send.ts';
+
+const DEFAULT_SOURCES = 'config/sources.local.yaml';
+
+const USAGE = `usage: hookpipe <command> [options]
+
+commands:
+  send <source>   sign a sample payload as the source's provider does and POST it to the ingress
+      --file <path>          send this body instead of the sample
+      --event <type>         event type for the sample (e.g. payment_intent.payment_failed)
+      --content-type <type>  content type of --file (default application/json)
+      --secret <secret>      sign with this secret instead of the source's own
+      --url <url>            ingress base URL (default $HOOKPIPE_INGRESS_URL or http://localhost:8080)
+      --sources <path>       sources file (default $HOOKPIPE_SOURCES or ${DEFAULT_SOURCES})
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === 'send') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        file: { type: 'string' },
+        event: { type: 'string' },
+        'content-type': { type: 'string' },
+        secret: { type: 'string' },
+        url: { type: 'string' },
+        sources: { type: 'string' },
+      },
+    });
+    const name = positionals[0];
+    if (!name) throw new UsageError('send needs a source name, e.g. `hookpipe send stripe`');
+    const sources = loadSources(values.sources ?? process.env.HOOKPIPE_SOURCES ?? DEFAULT_SOURCES);
+    const source = sources.find((s) => s.name === name);
+    if (!source) throw new UsageError(`no source "${name}"; the sources are: ${sources.map((s) => s.name).join(', ')}`);
+    const ingressUrl = values.url ?? process.env.HOOKPIPE_INGRESS_URL ?? 'http://localhost:8080';
+    const result = await send({ source, ingressUrl, file: values.file, eventType: values.event, contentType: values['content-type'], secret: values.secret });
+    process.stdout.write(`${result.status} ${result.text}\n`);
+    return result.status >= 200 && result.status < 300 ? 0 : 1;
+  }
+  throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+}
+
+class UsageError extends Error {}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`hookpipe: ${(error as Error).message}\n`);
+    process.exitCode = 2;
+  } else if ((error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED') {
+    process.stderr.write(`hookpipe: nothing answers at the ingress URL; is the stack running (npm start)?\n`);
+    process.exitCode = 1;
+  } else {
+    throw error;
+  }
+}

@@ -1,0 +1,154 @@
+// The ingress's HTTP edge: `POST /webhooks/<source>` is read within its limit, checked by ingest(), published,
+// and answered 202 only once Pub/Sub has confirmed. Every error is a JSON body whose status comes from its code.
+import type { HttpBindings } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+import { HttpError } from '../../shared/src/errors.ts';
+import { traceField, type Logger } from '../../shared/src/logger.ts';
+import type { Source } from '../../shared/src/sources.ts';
+import { readIncoming, readRequest } from './body.ts';
+import { handshake, ingest, prepareSources } from './ingest.ts';
+import type { Reply, WebhookRequest } from './providers/types.ts';
+import type { BoundedPublisher } from './publisher.ts';
+
+export interface IngressDeps {
+  sources: readonly Source[];
+  publisher: BoundedPublisher;
+  logger: Logger;
+  /** Whether Pub/Sub is reachable, for /readyz. */
+  ready: () => Promise<boolean>;
+  isShuttingDown?: () => boolean;
+  /** The public origin providers call (Twilio signs it); else taken from the request and X-Forwarded-* headers. */
+  publicUrl?: URL | undefined;
+  trustProxy?: boolean;
+  projectId?: string | undefined;
+  clock?: () => number;
+  newId?: () => string;
+}
+
+type Env = { Bindings: Partial<HttpBindings>; Variables: { log: Record<string, unknown> } };
+
+function publicUrlOf(c: Context<Env>, deps: IngressDeps): URL {
+  const url = new URL(c.req.url);
+  if (deps.publicUrl) {
+    const base = new URL(deps.publicUrl);
+    return new URL(`${base.pathname.replace(/\/$/, '')}${url.pathname}${url.search}`, base.origin);
+  }
+  if (deps.trustProxy) {
+    const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim();
+    const host = c.req.header('x-forwarded-host')?.split(',')[0]?.trim();
+    if (proto === 'https' || proto === 'http') url.protocol = `${proto}:`;
+    if (host) url.host = host;
+  }
+  return url;
+}
+
+function sendReply(reply: Reply): Response {
+  return new Response(reply.body, { status: reply.status, headers: { 'content-type': reply.contentType } });
+}
+
+export function errorResponse(error: HttpError): Response {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
+  if (error.allow) headers.allow = error.allow.join(', ');
+  // A sender past the body limit is cut off rather than read to the end.
+  if (error.code === 'payload_too_large') headers.connection = 'close';
+  return new Response(JSON.stringify(error.body()), { status: error.status, headers });
+}
+
+export function createIngressApp(deps: IngressDeps): Hono<Env> {
+  const sources = prepareSources(deps.sources);
+  const clock = deps.clock ?? Date.now;
+  const app = new Hono<Env>();
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    c.set('log', {});
+    await next();
+    const status = c.res.status;
+    const fields = c.get('log');
+    const path = new URL(c.req.url).pathname;
+    if (path === '/healthz' || path === '/readyz') return;
+    // Query strings stay out of the logs: Meta's handshake carries its verify token there.
+    const entry = {
+      httpRequest: {
+        requestMethod: c.req.method,
+        requestUrl: path,
+        status,
+        latency: `${((performance.now() - started) / 1000).toFixed(6)}s`,
+        userAgent: c.req.header('user-agent'),
+        requestSize: c.req.header('content-length'),
+      },
+      ...traceField(c.req.raw.headers, deps.projectId),
+      ...fields,
+    };
+    if (status >= 500) deps.logger.error(entry, 'webhook not accepted');
+    else if (status >= 400) deps.logger.warn(entry, 'webhook refused');
+    else deps.logger.info(entry, status === 202 ? 'webhook accepted' : 'webhook answered');
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const ready = !deps.isShuttingDown?.() && (await deps.ready().catch(() => false));
+    return c.json({ status: ready ? 'ready' : 'unavailable' }, ready ? 200 : 503);
+  });
+
+  app.all('/webhooks/:source', async (c) => {
+    const name = c.req.param('source');
+    const prepared = sources.get(name);
+    if (!prepared) throw new HttpError('not_found', `no source named "${name}"`);
+    const log = c.get('log');
+    log.source = name;
+    const method = c.req.method;
+    const allow = prepared.provider.handshake ? ['POST', 'GET'] : ['POST'];
+
+    if (method === 'GET' || method === 'HEAD') {
+      if (!prepared.provider.handshake) throw new HttpError('method_not_allowed', 'webhooks are delivered with POST', { allow });
+      const request: WebhookRequest = { method, url: publicUrlOf(c, deps), headers: c.req.raw.headers, body: Buffer.alloc(0) };
+      const reply = handshake(prepared, request);
+      if (!reply) throw new HttpError('bad_request', 'this GET is not a handshake this provider knows', { allow });
+      log.handshake = true;
+      return sendReply(reply);
+    }
+    if (method !== 'POST') throw new HttpError('method_not_allowed', 'webhooks are delivered with POST', { allow });
+    if (deps.isShuttingDown?.()) throw new HttpError('shutting_down', 'the ingress is shutting down; retry shortly', { retryAfterSeconds: 1 });
+
+    const limit = prepared.source.maxBodyBytes;
+    const incoming = c.env?.incoming;
+    const body = incoming ? await readIncoming(incoming, limit) : await readRequest(c.req.raw, limit);
+    const receivedAt = new Date(clock());
+    let url: URL | undefined;
+    const request: WebhookRequest = {
+      method,
+      headers: c.req.raw.headers,
+      body,
+      // Only Twilio and URL-signing HMAC schemes need the URL; the rest never pay for building it.
+      get url() {
+        return (url ??= publicUrlOf(c, deps));
+      },
+    };
+    const outcome = ingest(prepared, request, { now: Math.floor(receivedAt.getTime() / 1000), receivedAt, newId: deps.newId });
+    if (outcome.kind === 'reply') {
+      log.challenge = true;
+      return sendReply(outcome.reply);
+    }
+    log.deliveryId = outcome.deliveryId;
+    log.eventType = outcome.eventType;
+    const messageId = await deps.publisher.publish(outcome.message);
+    log.messageId = messageId;
+    return c.json({ messageId, deliveryId: outcome.deliveryId }, 202);
+  });
+
+  app.notFound(() => errorResponse(new HttpError('not_found', 'no such route; webhooks go to POST /webhooks/<source>')));
+
+  app.onError((error, c) => {
+    if (error instanceof HttpError) {
+      if (error.status >= 400 && error.status < 500) c.get('log').reason = error.message;
+      else c.get('log').error = { code: error.code, message: error.message, cause: String((error.cause as Error)?.message ?? '') };
+      return errorResponse(error);
+    }
+    c.get('log').error = { name: error.name, message: error.message, stack: error.stack };
+    return errorResponse(new HttpError('internal', 'internal error'));
+  });
+
+  return app;
+}

@@ -1,0 +1,19 @@
+/** A string (or number) at a path of a parsed payload, or undefined; tolerant of any shape a sender may post. */
+export function textAt(payload: unknown, ...path: string[]): string | undefined {
+  let node = payload;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node) || !Object.hasOwn(node, key)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  if (typeof node === 'string') return node === '' ? undefined : node;
+  return typeof node === 'number' ? String(node) : undefined;
+}
+
+/** Form fields in order, for providers that post `application/x-www-form-urlencoded`. */
+export function formFields(body: Buffer): Array<[string, string]> {
+  return [...new URLSearchParams(body.toString('utf8'))];
+}
+
+export function isForm(headers: Headers): boolean {
+  return (headers.get('content-type') ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+}

@@ -1,0 +1,26 @@
+// A shared secret sent as is in a header: the scheme of Google's Cloud Run webhook guide (header `Secret`), or
+// `Authorization: Bearer <token>` with `header: authorization` and `prefix: "Bearer "`. Weaker than a signature
+// (the body is not covered), for providers that offer nothing better.
+import { createHash } from 'node:crypto';
+import { safeEqual } from './crypto.ts';
+import { fail, OK, type Provider } from './types.ts';
+
+const digest = (value: Buffer | string) => createHash('sha256').update(value).digest();
+
+export const token: Provider<'token'> = {
+  name: 'token',
+  verify(request, keys, options) {
+    const header = request.headers.get(options.header);
+    if (!header) return fail(`missing ${options.header} header`);
+    if (!header.startsWith(options.prefix)) return fail(`${options.header} does not start with the expected prefix`);
+    // Hashing both sides makes the comparison constant-time whatever the lengths.
+    const given = digest(header.slice(options.prefix.length));
+    let matched = false;
+    for (const key of keys) if (safeEqual(digest(key), given)) matched = true;
+    return matched ? OK : fail('token mismatch');
+  },
+  describe: () => ({}),
+  sign(_input, secret, options) {
+    return { [options.header]: options.prefix + secret };
+  },
+};

@@ -1,0 +1,123 @@
+// `npm start`: the whole pipeline on one machine. Starts the Pub/Sub emulator unless PUBSUB_EMULATOR_HOST points
+// at one, creates the topology, runs each service as its own process (configured from the environment only, as
+// on Cloud Run) and prints their JSON logs as short readable lines.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { createPubSub } from '../shared/src/pubsub.ts';
+import { ensureTopology, TOPOLOGY } from '../shared/src/topology.ts';
+import { LOCAL_PROJECT, startEmulator, type Emulator } from './emulators.ts';
+
+const INGRESS_PORT = Number(process.env.INGRESS_PORT ?? 8080);
+const emulators: Emulator[] = [];
+const children: ChildProcess[] = [];
+
+function say(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+/** One JSON log line as `time service SEVERITY message key=value ...`; anything else as it came. */
+export function formatLogLine(line: string): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  const { time, service, severity, message, httpRequest, ...rest } = entry;
+  const http = httpRequest as { requestMethod?: string; requestUrl?: string; status?: number; latency?: string } | undefined;
+  const parts = [String(time ?? '').slice(11, 23), String(service ?? ''), String(severity ?? ''), String(message ?? '')];
+  if (http) parts.push(`${http.requestMethod} ${http.requestUrl} ${http.status} ${http.latency}`);
+  for (const [key, value] of Object.entries(rest)) {
+    if (value !== undefined) parts.push(`${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
+  }
+  return parts.join(' ');
+}
+
+function run(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => say(formatLogLine(line)));
+  }
+  child.once('exit', (code, signal) => {
+    if (!stopping) {
+      say(`${name} exited (${signal ?? code}); stopping the stack`);
+      void stop(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+async function stop(code: number): Promise<never> {
+  stopping = true;
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  await Promise.all(emulators.map((emulator) => emulator.stop()));
+  process.exit(code);
+}
+
+async function waitFor(url: string, child: ChildProcess): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the process behind ${url} exited`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function main(): Promise<void> {
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (!env.PUBSUB_EMULATOR_HOST) {
+    say('starting the Pub/Sub emulator ...');
+    const emulator = await startEmulator('pubsub');
+    emulators.push(emulator);
+    env.PUBSUB_EMULATOR_HOST = emulator.host;
+  }
+  env.GOOGLE_CLOUD_PROJECT ??= LOCAL_PROJECT;
+  // Locally there is no metadata server to find; asking for one only prints warnings.
+  env.METADATA_SERVER_DETECTION ??= 'none';
+  process.env.METADATA_SERVER_DETECTION = env.METADATA_SERVER_DETECTION;
+  env.HOOKPIPE_SOURCES ??= 'config/sources.local.yaml';
+  say(`Pub/Sub emulator at ${env.PUBSUB_EMULATOR_HOST}, project ${env.GOOGLE_CLOUD_PROJECT}`);
+
+  process.env.PUBSUB_EMULATOR_HOST = env.PUBSUB_EMULATOR_HOST;
+  const pubsub = createPubSub(env.GOOGLE_CLOUD_PROJECT);
+  await ensureTopology(pubsub, TOPOLOGY);
+  await pubsub.close();
+  say(`topology ready: topic ${TOPOLOGY.topic}, dead-letter topic ${TOPOLOGY.deadLetterTopic} (subscription ${TOPOLOGY.deadLetterSubscription})`);
+
+  const ingress = run('ingress', 'ingress/src/main.ts', { ...env, PORT: String(INGRESS_PORT) });
+  await waitFor(`http://127.0.0.1:${INGRESS_PORT}/healthz`, ingress);
+
+  say(`
+hookpipe is running.
+  ingress  http://localhost:${INGRESS_PORT}/webhooks/<source>   (sources: ${env.HOOKPIPE_SOURCES})
+
+Send a first webhook from another terminal:
+  npx hookpipe send stripe
+or by hand (it will be refused: the signature is missing):
+  curl -i -X POST http://localhost:${INGRESS_PORT}/webhooks/stripe -d '{}'
+
+Ctrl-C stops everything.
+`);
+}
+
+main().catch(async (error: unknown) => {
+  say(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
+  await stop(1);
+});

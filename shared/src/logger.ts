@@ -1,0 +1,46 @@
+// Structured logs in the shape Cloud Logging reads from stdout: `severity`, `message`, `httpRequest` and
+// `logging.googleapis.com/trace`. Bodies and secrets are never passed to the logger; the redact list is a second
+// line of defence for header objects that might be.
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+const SEVERITY: Record<string, string> = {
+  trace: 'DEBUG',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARNING',
+  error: 'ERROR',
+  fatal: 'CRITICAL',
+};
+
+export function createLogger(options: { service: string; level?: string; destination?: pino.DestinationStream }): Logger {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      messageKey: 'message',
+      base: { service: options.service },
+      timestamp: () => `,"time":"${new Date().toISOString()}"`,
+      formatters: {
+        level: (label) => ({ severity: SEVERITY[label] ?? 'DEFAULT' }),
+      },
+      redact: {
+        paths: ['*.headers.authorization', '*.headers["stripe-signature"]', 'secret', 'secrets', '*.secret', '*.secrets', 'body', '*.body'],
+        censor: '[redacted]',
+      },
+    },
+    options.destination ?? pino.destination({ sync: false }),
+  );
+}
+
+/**
+ * The trace field Cloud Logging uses to group a request's lines, from `traceparent` or Cloud Run's
+ * `X-Cloud-Trace-Context`; undefined when no project is known or no header came.
+ */
+export function traceField(headers: Headers, projectId: string | undefined): Record<string, string> {
+  if (!projectId) return {};
+  const traceparent = headers.get('traceparent');
+  let traceId = traceparent ? /^[0-9a-f]{2}-([0-9a-f]{32})-/.exec(traceparent)?.[1] : undefined;
+  if (!traceId) traceId = /^([0-9a-f]{32})/i.exec(headers.get('x-cloud-trace-context') ?? '')?.[1];
+  return traceId ? { 'logging.googleapis.com/trace': `projects/${projectId}/traces/${traceId}` } : {};
+}
