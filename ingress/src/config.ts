@@ -3,7 +3,7 @@ import { envBool, envInt, envString, logLevel, projectIdFrom, readConfig } from 
 import { TOPOLOGY } from '../../shared/src/topology.ts';
 
 const schema = z.object({
-  PORT: envInt(8080, { min: 1, max: 65535 }),
+  PORT: envInt(8080, { min: 0, max: 65535 }),
   HOOKPIPE_SOURCES: envString().describe('path of the sources file (YAML or JSON)'),
   HOOKPIPE_TOPIC: envString().default(TOPOLOGY.topic),
   HOOKPIPE_PUBLISH_TIMEOUT_MS: envInt(5000, { min: 100, max: 60_000 }),

@@ -38,7 +38,7 @@ export function anyKeyMatches(keys: readonly Buffer[], given: readonly Buffer[],
 
 /** A unix timestamp in seconds, strictly digits; anything else is not a timestamp. */
 export function parseUnixSeconds(text: string | null | undefined): number | undefined {
-  if (!text || !/^\d{1,12}$/.test(text.trim())) return undefined;
+  if (!text || !/^\d{1,15}$/.test(text.trim())) return undefined;
   return Number(text.trim());
 }
 

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import Stripe from 'stripe';
+import { HttpError } from '../../shared/src/errors.ts';
+import { createLogger } from '../../shared/src/logger.ts';
+import { parseSources } from '../../shared/src/sources.ts';
+import { createIngressApp, type IngressDeps } from './app.ts';
+import type { BoundedPublisher, OutgoingMessage } from './publisher.ts';
+
+const STRIPE_SECRET = 'whsec_app_test_secret';
+const sources = parseSources({
+  sources: [
+    { name: 'stripe', provider: 'stripe', secrets: [STRIPE_SECRET], maxBodyBytes: 2048, orderingKey: '/data/object/id' },
+    { name: 'slack', provider: 'slack', secrets: ['slack-secret'] },
+    { name: 'wa', provider: 'meta', secrets: ['meta-secret'], options: { verifyToken: 'vt' } },
+    { name: 'plain', provider: 'token', secrets: ['tok'], json: true },
+  ],
+});
+
+function harness(overrides: Partial<IngressDeps> & { fail?: Error } = {}) {
+  const published: OutgoingMessage[] = [];
+  const lines: string[] = [];
+  const publisher: BoundedPublisher = {
+    publish: async (message) => {
+      if (overrides.fail) throw overrides.fail;
+      published.push(message);
+      return String(published.length);
+    },
+    outstanding: () => ({ messages: 0, bytes: 0 }),
+    drain: async () => {},
+  };
+  const logger = createLogger({ service: 'ingress', destination: { write: (line: string) => void lines.push(line) } });
+  const app = createIngressApp({ sources, publisher, logger, ready: async () => true, clock: () => 1_763_000_000_000, ...overrides });
+  return { app, published, lines };
+}
+
+const event = { id: 'evt_123', object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_42', status: 'succeeded' } } };
+const body = JSON.stringify(event);
+const stripeHeaders = (payload: string, secret = STRIPE_SECRET) => ({
+  'content-type': 'application/json',
+  'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp: 1_763_000_000 }),
+});
+const post = (_path: string, payload: string, headers: Record<string, string>) => ({ method: 'POST', body: payload, headers });
+
+test('a verified webhook is published byte for byte with its attributes, then answered 202 with the message id', async () => {
+  const { app, published } = harness();
+  const response = await app.request('/webhooks/stripe', post('/webhooks/stripe', body, stripeHeaders(body)));
+  assert.equal(response.status, 202);
+  assert.deepEqual(await response.json(), { messageId: '1', deliveryId: 'evt_123' });
+  assert.equal(published.length, 1);
+  assert.equal(published[0]!.data.toString(), body);
+  assert.deepEqual(published[0]!.attributes, {
+    source: 'stripe',
+    provider: 'stripe',
+    deliveryId: 'evt_123',
+    eventType: 'payment_intent.succeeded',
+    receivedAt: '2025-11-13T02:13:20.000Z',
+    contentType: 'application/json',
+  });
+  assert.equal(published[0]!.orderingKey, 'pi_42');
+});
+
+test('no 2xx when the publish fails: 503 with Retry-After, and the error does not leak the cause', async () => {
+  const fail = new HttpError('unavailable', 'Pub/Sub refused the publish; retry later', { retryAfterSeconds: 5, cause: new Error('14 UNAVAILABLE: secret-ish detail') });
+  const { app, published } = harness({ fail });
+  const response = await app.request('/webhooks/stripe', post('/webhooks/stripe', body, stripeHeaders(body)));
+  assert.equal(response.status, 503);
+  assert.equal(response.headers.get('retry-after'), '5');
+  assert.deepEqual(await response.json(), { error: { code: 'unavailable', message: 'Pub/Sub refused the publish; retry later' } });
+  assert.equal(published.length, 0);
+});
+
+test('a bad signature is 401 and publishes nothing; the answer never echoes the secret or the body', async () => {
+  const { app, published, lines } = harness();
+  const response = await app.request('/webhooks/stripe', post('/webhooks/stripe', body, stripeHeaders(body, 'whsec_wrong')));
+  assert.equal(response.status, 401);
+  const text = await response.text();
+  assert.deepEqual(JSON.parse(text), { error: { code: 'unauthorized', message: 'signature verification failed: signature mismatch' } });
+  const missing = await app.request('/webhooks/stripe', post('/webhooks/stripe', body, { 'content-type': 'application/json' }));
+  assert.equal(missing.status, 401);
+  assert.equal(published.length, 0);
+  for (const output of [text, ...lines]) {
+    assert.doesNotMatch(output, /whsec_app_test_secret|evt_123|pi_42/);
+  }
+});
+
+test('unknown source 404, wrong method 405 with Allow, unknown route 404, all as JSON errors', async () => {
+  const { app } = harness();
+  const unknown = await app.request('/webhooks/nope', post('/webhooks/nope', '{}', {}));
+  assert.equal(unknown.status, 404);
+  assert.deepEqual(await unknown.json(), { error: { code: 'not_found', message: 'no source named "nope"' } });
+  const put = await app.request('/webhooks/stripe', { method: 'PUT', body: '{}' });
+  assert.equal(put.status, 405);
+  assert.equal(put.headers.get('allow'), 'POST');
+  assert.equal((await app.request('/webhooks/stripe')).status, 405);
+  const elsewhere = await app.request('/admin');
+  assert.equal(elsewhere.status, 404);
+  assert.equal(((await elsewhere.json()) as { error: { code: string } }).error.code, 'not_found');
+});
+
+test('a body over the limit is 413: refused from Content-Length, or cut off mid-stream without reading on', async () => {
+  const { app, published } = harness();
+  const big = 'x'.repeat(4096);
+  const declared = await app.request('/webhooks/stripe', post('/webhooks/stripe', big, { ...stripeHeaders(big), 'content-length': '4096' }));
+  assert.equal(declared.status, 413);
+  assert.equal(declared.headers.get('connection'), 'close');
+  let pulled = 0;
+  const endless = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      pulled += 1;
+      controller.enqueue(new Uint8Array(1024));
+    },
+  });
+  const streamed = await app.request('/webhooks/stripe', { method: 'POST', body: endless, headers: stripeHeaders(''), duplex: 'half' } as RequestInit);
+  assert.equal(streamed.status, 413);
+  assert.ok(pulled <= 4, `read ${pulled} KiB of an endless body with a 2 KiB limit`);
+  assert.equal(published.length, 0);
+});
+
+test('JSON required but invalid is 400 after verification; nothing is published', async () => {
+  const { app, published } = harness();
+  const broken = '{"id": "evt_1",';
+  const response = await app.request('/webhooks/stripe', post('/webhooks/stripe', broken, stripeHeaders(broken)));
+  assert.equal(response.status, 400);
+  assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'invalid_json');
+  const tokenBroken = await app.request('/webhooks/plain', post('/webhooks/plain', 'not json', { secret: 'tok' }));
+  assert.equal(tokenBroken.status, 400);
+  assert.equal(published.length, 0);
+});
+
+test("Slack's url_verification is answered by the ingress and never published", async () => {
+  const { app, published } = harness();
+  const payload = JSON.stringify({ type: 'url_verification', challenge: 'c-123', token: 't' });
+  const { createHmac } = await import('node:crypto');
+  const signature = `v0=${createHmac('sha256', 'slack-secret').update(`v0:1763000000:${payload}`).digest('hex')}`;
+  const response = await app.request(
+    '/webhooks/slack',
+    post('/webhooks/slack', payload, { 'content-type': 'application/json', 'x-slack-request-timestamp': '1763000000', 'x-slack-signature': signature }),
+  );
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { challenge: 'c-123' });
+  assert.equal(published.length, 0);
+});
+
+test("Meta's GET handshake is answered with the challenge, and its verify token stays out of the logs", async () => {
+  const { app, lines, published } = harness();
+  const ok = await app.request('/webhooks/wa?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=987');
+  assert.equal(ok.status, 200);
+  assert.equal(await ok.text(), '987');
+  const refused = await app.request('/webhooks/wa?hub.mode=subscribe&hub.verify_token=no&hub.challenge=987');
+  assert.equal(refused.status, 403);
+  const notHandshake = await app.request('/webhooks/wa');
+  assert.equal(notHandshake.status, 400);
+  assert.equal(published.length, 0);
+  assert.ok(lines.length >= 3);
+  for (const line of lines) assert.doesNotMatch(line, /verify_token|=vt/);
+});
+
+test('overloaded and shutting down are fast 503s with Retry-After', async () => {
+  const overloaded = harness({ fail: new HttpError('overloaded', 'the ingress is at capacity; retry shortly', { retryAfterSeconds: 1 }) });
+  const response = await overloaded.app.request('/webhooks/stripe', post('/webhooks/stripe', body, stripeHeaders(body)));
+  assert.equal(response.status, 503);
+  assert.equal(response.headers.get('retry-after'), '1');
+  const closing = harness({ isShuttingDown: () => true });
+  const refused = await closing.app.request('/webhooks/stripe', post('/webhooks/stripe', body, stripeHeaders(body)));
+  assert.equal(refused.status, 503);
+  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'shutting_down');
+  assert.equal(closing.published.length, 0);
+  assert.equal((await closing.app.request('/readyz')).status, 503);
+});
+
+test('an unexpected failure is a plain 500 whose body says nothing of the cause; the log line has it', async () => {
+  const { app, lines } = harness({ fail: new TypeError('boom at internals') });
+  const response = await app.request('/webhooks/stripe', post('/webhooks/stripe', body, stripeHeaders(body)));
+  assert.equal(response.status, 500);
+  assert.deepEqual(await response.json(), { error: { code: 'internal', message: 'internal error' } });
+  const logged = lines.map((line) => JSON.parse(line) as { severity: string; error?: { message: string } }).find((entry) => entry.severity === 'ERROR');
+  assert.equal(logged?.error?.message, 'boom at internals');
+});
+
+test('health answers 200; readiness follows the Pub/Sub check', async () => {
+  assert.equal((await harness().app.request('/healthz')).status, 200);
+  assert.equal((await harness().app.request('/readyz')).status, 200);
+  assert.equal((await harness({ ready: async () => false }).app.request('/readyz')).status, 503);
+  assert.equal((await harness({ ready: () => Promise.reject(new Error('x')) }).app.request('/readyz')).status, 503);
+});
+
+test('log lines carry severity, httpRequest and the trace in the shape Cloud Logging reads', async () => {
+  const { app, lines } = harness({ projectId: 'proj' });
+  await app.request('/webhooks/stripe', {
+    method: 'POST',
+    body,
+    headers: {
+      ...stripeHeaders(body),
+      'x-cloud-trace-context': '105445aa7843bc8bf206b12000100000/1;o=1',
+      'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+      'content-length': String(Buffer.byteLength(body)),
+    },
+  });
+  const entry = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
+  assert.equal(entry.severity, 'INFO');
+  assert.equal(entry.message, 'webhook accepted');
+  assert.equal(entry['logging.googleapis.com/trace'], 'projects/proj/traces/105445aa7843bc8bf206b12000100000');
+  assert.deepEqual(Object.keys(entry.httpRequest as object).sort(), ['latency', 'requestMethod', 'requestSize', 'requestUrl', 'status', 'userAgent']);
+  assert.equal(entry.deliveryId, 'evt_123');
+  assert.equal(entry.messageId, '1');
+});

@@ -1,0 +1,60 @@
+// `npm test`: type-checks, starts the emulators the integration tests need (unless they are already pointed at
+// some), runs every *.test.ts with Node's test runner, and stops the emulators again whatever happened.
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOCAL_PROJECT, startEmulator, type Emulator } from './emulators.ts';
+
+const ROOTS = ['shared', 'ingress', 'processor', 'cli', 'scripts', 'infra', 'test'];
+const SKIP = new Set(['node_modules', 'dist', '.tools', '.git']);
+
+function findTests(dir: string, out: string[] = []): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    if (SKIP.has(entry.name)) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) findTests(path, out);
+    else if (entry.name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: 'inherit', env });
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+const filters = process.argv.slice(2);
+const files = ROOTS.flatMap((root) => findTests(root)).filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)));
+if (files.length === 0) {
+  console.error(`no test files match ${filters.join(' ')}`);
+  process.exit(1);
+}
+
+if (filters.length === 0) {
+  const typecheck = await run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', 'tsconfig.json'], process.env);
+  if (typecheck !== 0) process.exit(typecheck);
+}
+
+const emulators: Emulator[] = [];
+const env: NodeJS.ProcessEnv = { ...process.env, GOOGLE_CLOUD_PROJECT: process.env.GOOGLE_CLOUD_PROJECT ?? LOCAL_PROJECT, METADATA_SERVER_DETECTION: 'none' };
+let code = 1;
+try {
+  const [pubsub] = await Promise.all([env.PUBSUB_EMULATOR_HOST ? undefined : startEmulator('pubsub')]);
+  if (pubsub) {
+    emulators.push(pubsub);
+    env.PUBSUB_EMULATOR_HOST = pubsub.host;
+  }
+  console.log(`emulators: pubsub ${env.PUBSUB_EMULATOR_HOST}`);
+  code = await run(process.execPath, ['--test', '--test-concurrency=4', '--test-timeout=120000', ...files], env);
+} finally {
+  await Promise.all(emulators.map((emulator) => emulator.stop()));
+}
+process.exit(code);
