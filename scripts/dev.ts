@@ -1,6 +1,7 @@
-// `npm start`: the whole pipeline on one machine. Starts the Pub/Sub emulator unless PUBSUB_EMULATOR_HOST points
-// at one, creates the topology, runs each service as its own process (configured from the environment only, as
-// on Cloud Run) and prints their JSON logs as short readable lines.
+// `npm start`: the whole pipeline on one machine. Starts the Pub/Sub and Firestore emulators unless
+// PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST point at running ones, creates the topology with the processor's
+// push subscription, runs each service as its own process (configured from the environment only, as on Cloud
+// Run) and prints their JSON logs as short readable lines.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { createPubSub } from '../shared/src/pubsub.ts';
@@ -8,6 +9,7 @@ import { ensureTopology, TOPOLOGY } from '../shared/src/topology.ts';
 import { LOCAL_PROJECT, startEmulator, type Emulator } from './emulators.ts';
 
 const INGRESS_PORT = Number(process.env.INGRESS_PORT ?? 8080);
+const PROCESSOR_PORT = Number(process.env.PROCESSOR_PORT ?? 8081);
 const emulators: Emulator[] = [];
 const children: ChildProcess[] = [];
 
@@ -82,35 +84,44 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop(0));
 
   const env: NodeJS.ProcessEnv = { ...process.env };
-  if (!env.PUBSUB_EMULATOR_HOST) {
-    say('starting the Pub/Sub emulator ...');
-    const emulator = await startEmulator('pubsub');
+  const wanted = (['pubsub', 'firestore'] as const).filter((kind) => !env[`${kind.toUpperCase()}_EMULATOR_HOST`]);
+  if (wanted.length > 0) say(`starting the ${wanted.join(' and ')} emulator${wanted.length > 1 ? 's' : ''} ...`);
+  for (const emulator of await Promise.all(wanted.map((kind) => startEmulator(kind)))) {
     emulators.push(emulator);
-    env.PUBSUB_EMULATOR_HOST = emulator.host;
+    env[`${emulator.kind.toUpperCase()}_EMULATOR_HOST`] = emulator.host;
   }
   env.GOOGLE_CLOUD_PROJECT ??= LOCAL_PROJECT;
   // Locally there is no metadata server to find; asking for one only prints warnings.
   env.METADATA_SERVER_DETECTION ??= 'none';
   process.env.METADATA_SERVER_DETECTION = env.METADATA_SERVER_DETECTION;
   env.HOOKPIPE_SOURCES ??= 'config/sources.local.yaml';
-  say(`Pub/Sub emulator at ${env.PUBSUB_EMULATOR_HOST}, project ${env.GOOGLE_CLOUD_PROJECT}`);
+  say(`Pub/Sub emulator at ${env.PUBSUB_EMULATOR_HOST}, Firestore emulator at ${env.FIRESTORE_EMULATOR_HOST}, project ${env.GOOGLE_CLOUD_PROJECT}`);
 
   process.env.PUBSUB_EMULATOR_HOST = env.PUBSUB_EMULATOR_HOST;
   const pubsub = createPubSub(env.GOOGLE_CLOUD_PROJECT);
-  await ensureTopology(pubsub, TOPOLOGY);
+  const pushEndpoint = `http://127.0.0.1:${PROCESSOR_PORT}/pubsub/push`;
+  await ensureTopology(pubsub, TOPOLOGY, { pushEndpoint });
   await pubsub.close();
-  say(`topology ready: topic ${TOPOLOGY.topic}, dead-letter topic ${TOPOLOGY.deadLetterTopic} (subscription ${TOPOLOGY.deadLetterSubscription})`);
+  say(
+    `topology ready: topic ${TOPOLOGY.topic} pushed to ${pushEndpoint} (subscription ${TOPOLOGY.pushSubscription}), ` +
+      `dead-letter topic ${TOPOLOGY.deadLetterTopic} (subscription ${TOPOLOGY.deadLetterSubscription})`,
+  );
 
+  // The emulator sends no OIDC token, so push authentication is off here, and only here.
+  const processor = run('processor', 'processor/src/main.ts', { ...env, PORT: String(PROCESSOR_PORT), HOOKPIPE_PUSH_AUTH: 'none' });
   const ingress = run('ingress', 'ingress/src/main.ts', { ...env, PORT: String(INGRESS_PORT) });
-  await waitFor(`http://127.0.0.1:${INGRESS_PORT}/healthz`, ingress);
+  await Promise.all([waitFor(`http://127.0.0.1:${PROCESSOR_PORT}/healthz`, processor), waitFor(`http://127.0.0.1:${INGRESS_PORT}/healthz`, ingress)]);
 
   say(`
 hookpipe is running.
-  ingress  http://localhost:${INGRESS_PORT}/webhooks/<source>   (sources: ${env.HOOKPIPE_SOURCES})
+  ingress    http://localhost:${INGRESS_PORT}/webhooks/<source>   (sources: ${env.HOOKPIPE_SOURCES})
+  processor  http://localhost:${PROCESSOR_PORT}/pubsub/push          (handlers: ${env.HOOKPIPE_HANDLERS ?? 'processor/src/examples/handlers.ts'})
 
-Send a first webhook from another terminal:
+Send a first webhook from another terminal, and watch it be processed here:
   npx hookpipe send stripe
-or by hand (it will be refused: the signature is missing):
+Send the same event again, as a provider's retry would (the processor logs it as a duplicate):
+  npx hookpipe send stripe --resend
+Or by hand (it will be refused: the signature is missing):
   curl -i -X POST http://localhost:${INGRESS_PORT}/webhooks/stripe -d '{}'
 
 Ctrl-C stops everything.

@@ -47,12 +47,12 @@ const emulators: Emulator[] = [];
 const env: NodeJS.ProcessEnv = { ...process.env, GOOGLE_CLOUD_PROJECT: process.env.GOOGLE_CLOUD_PROJECT ?? LOCAL_PROJECT, METADATA_SERVER_DETECTION: 'none' };
 let code = 1;
 try {
-  const [pubsub] = await Promise.all([env.PUBSUB_EMULATOR_HOST ? undefined : startEmulator('pubsub')]);
-  if (pubsub) {
-    emulators.push(pubsub);
-    env.PUBSUB_EMULATOR_HOST = pubsub.host;
+  const wanted = (['pubsub', 'firestore'] as const).filter((kind) => !env[`${kind.toUpperCase()}_EMULATOR_HOST`]);
+  for (const emulator of await Promise.all(wanted.map((kind) => startEmulator(kind)))) {
+    emulators.push(emulator);
+    env[`${emulator.kind.toUpperCase()}_EMULATOR_HOST`] = emulator.host;
   }
-  console.log(`emulators: pubsub ${env.PUBSUB_EMULATOR_HOST}`);
+  console.log(`emulators: pubsub ${env.PUBSUB_EMULATOR_HOST}, firestore ${env.FIRESTORE_EMULATOR_HOST}`);
   code = await run(process.execPath, ['--test', '--test-concurrency=4', '--test-timeout=120000', ...files], env);
 } finally {
   await Promise.all(emulators.map((emulator) => emulator.stop()));

@@ -13,6 +13,7 @@ commands:
       --file <path>          send this body instead of the sample
       --event <type>         event type for the sample (e.g. payment_intent.payment_failed)
       --content-type <type>  content type of --file (default application/json)
+      --resend               send the same event as last time again (same id and body), as a provider's retry would
       --secret <secret>      sign with this secret instead of the source's own
       --url <url>            ingress base URL (default $HOOKPIPE_INGRESS_URL or http://localhost:8080)
       --sources <path>       sources file (default $HOOKPIPE_SOURCES or ${DEFAULT_SOURCES})
@@ -33,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
         event: { type: 'string' },
         'content-type': { type: 'string' },
         secret: { type: 'string' },
+        resend: { type: 'boolean' },
         url: { type: 'string' },
         sources: { type: 'string' },
       },
@@ -43,7 +45,19 @@ async function main(argv: string[]): Promise<number> {
     const source = sources.find((s) => s.name === name);
     if (!source) throw new UsageError(`no source "${name}"; the sources are: ${sources.map((s) => s.name).join(', ')}`);
     const ingressUrl = values.url ?? process.env.HOOKPIPE_INGRESS_URL ?? 'http://localhost:8080';
-    const result = await send({ source, ingressUrl, file: values.file, eventType: values.event, contentType: values['content-type'], secret: values.secret });
+    const result = await send({
+      source,
+      ingressUrl,
+      file: values.file,
+      eventType: values.event,
+      contentType: values['content-type'],
+      secret: values.secret,
+      resend: values.resend,
+      stateDir: '.hookpipe',
+    }).catch((error: Error) => {
+      if (error.message.startsWith('nothing was sent')) throw new UsageError(error.message);
+      throw error;
+    });
     process.stdout.write(`${result.status} ${result.text}\n`);
     return result.status >= 200 && result.status < 300 ? 0 : 1;
   }

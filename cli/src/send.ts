@@ -1,6 +1,7 @@
 // `hookpipe send <source>`: signs a sample (or given) payload the way the source's provider does and posts it.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Source } from '../../shared/src/sources.ts';
 import { providerFor } from '../../ingress/src/providers/index.ts';
 import type { Provider } from '../../ingress/src/providers/types.ts';
@@ -15,6 +16,27 @@ export interface SendOptions {
   /** Sign with this secret instead of the source's first one (to see a rejection, say). */
   secret?: string | undefined;
   headers?: Record<string, string>;
+  /** Send the same event as the last `send` to this source, signed afresh, as a provider's retry would. */
+  resend?: boolean | undefined;
+  /** Where the last payload per source is kept for --resend. */
+  stateDir?: string | undefined;
+}
+
+interface LastSent {
+  body: string;
+  contentType: string;
+  eventType?: string | undefined;
+  id: string;
+}
+
+const lastSentPath = (dir: string, source: string) => join(dir, `last-sent-${source}.json`);
+
+function loadLastSent(dir: string, source: string): LastSent {
+  try {
+    return JSON.parse(readFileSync(lastSentPath(dir, source), 'utf8')) as LastSent;
+  } catch {
+    throw new Error(`nothing was sent to "${source}" from here yet; --resend repeats the last send`);
+  }
 }
 
 export interface Prepared {
@@ -23,27 +45,42 @@ export interface Prepared {
   body: Buffer;
 }
 
-export function prepareSend(options: SendOptions, now = Math.floor(Date.now() / 1000)): Prepared {
+export function prepareSend(options: SendOptions, now = Math.floor(Date.now() / 1000)): Prepared & { last: LastSent } {
   const { source } = options;
-  const sample = sampleFor(source.provider, now, options.eventType);
-  const body = options.file ? readFileSync(options.file) : sample.body;
-  const contentType = options.contentType ?? (options.file ? 'application/json' : sample.contentType);
+  let body: Buffer;
+  let contentType: string;
+  let eventType: string | undefined;
+  let id: string;
+  if (options.resend) {
+    const last = loadLastSent(options.stateDir ?? '.hookpipe', source.name);
+    ({ contentType, eventType, id } = last);
+    body = Buffer.from(last.body, 'base64');
+  } else {
+    const sample = sampleFor(source.provider, now, options.eventType);
+    body = options.file ? readFileSync(options.file) : sample.body;
+    contentType = options.contentType ?? (options.file ? 'application/json' : sample.contentType);
+    eventType = options.eventType ?? sample.eventType;
+    id = source.provider === 'standard-webhooks' ? `msg_${randomUUID()}` : randomUUID();
+  }
   const url = new URL(`/webhooks/${source.name}`, options.ingressUrl);
   const provider = providerFor(source.provider) as Provider;
-  const id = source.provider === 'standard-webhooks' ? `msg_${randomUUID()}` : randomUUID();
   const signed = provider.sign(
-    { body, url, now, id, eventType: options.eventType ?? sample.eventType, contentType },
+    { body, url, now, id, eventType, contentType },
     options.secret ?? source.secrets[0]!,
     source.options as never,
   );
   const headers: Record<string, string> = { 'content-type': contentType, 'user-agent': 'hookpipe-cli', ...signed, ...options.headers };
   // A generic HMAC source may take its delivery id from a header; give it one.
   if (source.deliveryId?.header && headers[source.deliveryId.header] === undefined) headers[source.deliveryId.header] = id;
-  return { url, headers, body };
+  return { url, headers, body, last: { body: body.toString('base64'), contentType, eventType, id } };
 }
 
 export async function send(options: SendOptions): Promise<{ status: number; text: string }> {
-  const { url, headers, body } = prepareSend(options);
+  const { url, headers, body, last } = prepareSend(options);
   const response = await fetch(url, { method: 'POST', headers, body });
+  if (options.stateDir !== undefined) {
+    mkdirSync(options.stateDir, { recursive: true });
+    writeFileSync(lastSentPath(options.stateDir, options.source.name), JSON.stringify(last));
+  }
   return { status: response.status, text: await response.text() };
 }

@@ -3,6 +3,7 @@
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { HttpError } from '../../shared/src/errors.ts';
+import { errorResponse } from '../../shared/src/http.ts';
 import { traceField, type Logger } from '../../shared/src/logger.ts';
 import type { Source } from '../../shared/src/sources.ts';
 import { readIncoming, readRequest } from './body.ts';
@@ -44,15 +45,6 @@ function publicUrlOf(c: Context<Env>, deps: IngressDeps): URL {
 
 function sendReply(reply: Reply): Response {
   return new Response(reply.body, { status: reply.status, headers: { 'content-type': reply.contentType } });
-}
-
-export function errorResponse(error: HttpError): Response {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
-  if (error.allow) headers.allow = error.allow.join(', ');
-  // A sender past the body limit is cut off rather than read to the end.
-  if (error.code === 'payload_too_large') headers.connection = 'close';
-  return new Response(JSON.stringify(error.body()), { status: error.status, headers });
 }
 
 export function createIngressApp(deps: IngressDeps): Hono<Env> {

@@ -1,0 +1,65 @@
+// The processor's HTTP edge: Pub/Sub pushes to POST /pubsub/push; the answer's status is the ack (204) or the
+// nack (anything else). One JSON log line per delivery.
+import { Hono } from 'hono';
+import { PushEnvelope } from '../../shared/src/contract.ts';
+import { HttpError } from '../../shared/src/errors.ts';
+import type { Logger } from '../../shared/src/logger.ts';
+import { errorResponse } from '../../shared/src/http.ts';
+import { deliver, OUTCOME_STATUS, type DeliveryDeps, type DeliveryResult } from './deliver.ts';
+import type { createLimiter } from './limiter.ts';
+import type { PushVerifier } from './push-auth.ts';
+
+export interface ProcessorDeps {
+  delivery: DeliveryDeps;
+  logger: Logger;
+  limiter: ReturnType<typeof createLimiter>;
+  /** Undefined only when push authentication is explicitly off (the emulator sends no token). */
+  verifyPush: PushVerifier | undefined;
+  ready: () => Promise<boolean>;
+  isShuttingDown?: () => boolean;
+}
+
+const SEVERITY = { processed: 'info', duplicate: 'info', ignored: 'info', retry: 'warn', 'dead-lettered': 'error' } as const;
+
+export function logDelivery(logger: Logger, result: DeliveryResult, durationMs: number): void {
+  const { outcome, ...fields } = result;
+  logger[SEVERITY[outcome]]({ ...fields, outcome, durationMs: Math.round(durationMs * 10) / 10 }, `delivery ${outcome}`);
+}
+
+export function createProcessorApp(deps: ProcessorDeps): Hono {
+  const app = new Hono();
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const ready = !deps.isShuttingDown?.() && (await deps.ready().catch(() => false));
+    return c.json({ status: ready ? 'ready' : 'unavailable' }, ready ? 200 : 503);
+  });
+
+  app.post('/pubsub/push', async (c) => {
+    if (deps.verifyPush) await deps.verifyPush(c.req.header('authorization'));
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      throw new HttpError('bad_request', 'the push body is not JSON');
+    }
+    const envelope = PushEnvelope.safeParse(body);
+    if (!envelope.success) throw new HttpError('bad_request', 'the push body is not a Pub/Sub push envelope');
+    const started = performance.now();
+    const result = await deps.limiter.run(() => deliver(envelope.data, deps.delivery));
+    logDelivery(deps.logger, result, performance.now() - started);
+    const status = OUTCOME_STATUS[result.outcome];
+    return status === 204 ? c.body(null, 204) : c.json({ outcome: result.outcome, reason: result.reason ?? result.error?.class }, status);
+  });
+
+  app.notFound(() => errorResponse(new HttpError('not_found', 'no such route')));
+  app.onError((error) => {
+    if (error instanceof HttpError) {
+      deps.logger.warn({ code: error.code, reason: error.message }, 'push refused');
+      return errorResponse(error);
+    }
+    deps.logger.error({ error: { name: error.name, message: error.message, stack: error.stack } }, 'push failed');
+    return errorResponse(new HttpError('internal', 'internal error'));
+  });
+  return app;
+}

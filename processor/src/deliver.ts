@@ -1,0 +1,248 @@
+// One push delivery, start to end: find the handler, parse the payload with its schema, claim the ledger, run the
+// handler within its deadline, and decide the outcome. I/O (ledger, dead-letter topic) comes in as ports, so the
+// rules are tested without emulators. Every path ends in exactly one of: processed, duplicate, ignored,
+// dead-lettered (acked only once the dead-letter publish is confirmed), or retry (not acked).
+import { MessageAttributes, type PushEnvelope } from '../../shared/src/contract.ts';
+import { PermanentError } from '../../shared/src/errors.ts';
+import type { Logger } from '../../shared/src/logger.ts';
+import { deadLetterAttributes, type DeadLetterPort, type DeadLetterReason } from './dead-letter.ts';
+import { findHandler, type Handler } from './handlers.ts';
+import type { Ledger, LedgerError } from './ledger.ts';
+
+export type Outcome = 'processed' | 'duplicate' | 'retry' | 'dead-lettered' | 'ignored';
+
+/** 204 acks; anything else is a nack, retried by Pub/Sub with the subscription's backoff. */
+export const OUTCOME_STATUS = {
+  processed: 204,
+  duplicate: 204,
+  ignored: 204,
+  'dead-lettered': 204,
+  retry: 503,
+} as const satisfies Record<Outcome, number>;
+
+export interface DeliveryResult {
+  outcome: Outcome;
+  messageId: string;
+  deliveryId?: string | undefined;
+  source?: string | undefined;
+  eventType?: string | undefined;
+  handler?: string | undefined;
+  attempt?: number | undefined;
+  error?: LedgerError | undefined;
+  /** Why a delivery was dead-lettered or retried without running (busy, ledger unavailable). */
+  reason?: string | undefined;
+}
+
+export interface DeliveryDeps {
+  handlers: readonly Handler[];
+  ledger: Ledger;
+  deadLetter: DeadLetterPort;
+  logger: Logger;
+  handlerTimeoutMs: number;
+  /** The subscription's maxDeliveryAttempts: the last attempt dead-letters itself, with the error attached. */
+  maxDeliveryAttempts: number;
+  /** Events no handler takes: acked as ignored, or dead-lettered. */
+  unhandled: 'ignore' | 'dead-letter';
+  clock?: () => Date;
+  /** Whether operators asked to run processed events again (seek replay with --force). */
+  forceReplay?: (publishTime: Date) => boolean;
+}
+
+export class HandlerTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`the handler did not finish within ${ms} ms`);
+    this.name = 'HandlerTimeoutError';
+  }
+}
+
+export class SchemaError extends PermanentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SchemaError';
+  }
+}
+
+export function describeError(error: unknown): LedgerError {
+  if (error instanceof Error) return { class: error.name || error.constructor.name, message: error.message };
+  return { class: typeof error, message: String(error) };
+}
+
+/** The payload as its content type says: JSON, a form as an object of fields, else the text. */
+export function decodePayload(raw: Buffer, contentType: string | undefined): unknown {
+  const type = (contentType ?? '').toLowerCase();
+  if (type.startsWith('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
+  const text = raw.toString('utf8');
+  if (type.includes('json') || type === '') {
+    try {
+      return JSON.parse(text);
+    } catch {
+      if (type.includes('json')) throw new SchemaError('the body is not valid JSON');
+    }
+  }
+  return text;
+}
+
+type Parsed = { ok: true; payload: unknown } | { ok: false; error: SchemaError };
+
+function parsePayload(handler: Handler, raw: Buffer, contentType: string | undefined): Parsed {
+  let decoded: unknown;
+  try {
+    decoded = decodePayload(raw, contentType);
+  } catch (error) {
+    return { ok: false, error: error as SchemaError };
+  }
+  const result = handler.schema.safeParse(decoded);
+  if (result.success) return { ok: true, payload: result.data };
+  // Paths and expectations only: zod's issue messages do not echo payload values.
+  const detail = result.error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`)
+    .join('; ');
+  return { ok: false, error: new SchemaError(`payload does not match ${handler.name}'s schema: ${detail}`) };
+}
+
+async function runWithDeadline(run: (signal: AbortSignal, deadline: Date) => Promise<void> | void, ms: number, now: Date) {
+  const controller = new AbortController();
+  const deadline = new Date(now.getTime() + ms);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new HandlerTimeoutError(ms);
+      controller.abort(error);
+      reject(error);
+    }, ms);
+  });
+  try {
+    await Promise.race([Promise.resolve().then(() => run(controller.signal, deadline)), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promise<DeliveryResult> {
+  const clock = deps.clock ?? (() => new Date());
+  const { message } = envelope;
+  const raw = Buffer.from(message.data, 'base64');
+  const base: DeliveryResult = { outcome: 'retry', messageId: message.messageId };
+
+  const deadLetter = async (reason: DeadLetterReason, error: LedgerError, attempt: number, handler?: string): Promise<boolean> => {
+    const attributes = deadLetterAttributes(message.attributes, {
+      reason,
+      error,
+      handler,
+      attempt,
+      failedAt: clock(),
+      messageId: message.messageId,
+      publishTime: message.publishTime,
+    });
+    try {
+      await deps.deadLetter.publishMessage({ data: raw, attributes });
+      return true;
+    } catch (publishError) {
+      deps.logger.error({ messageId: message.messageId, error: describeError(publishError) }, 'dead-letter publish failed; the delivery will be retried');
+      return false;
+    }
+  };
+
+  const parsedAttributes = MessageAttributes.safeParse(message.attributes);
+  if (!parsedAttributes.success) {
+    const error = { class: 'InvalidAttributes', message: 'the message lacks the attributes the ingress sets (source, provider, deliveryId, receivedAt)' };
+    const attempt = envelope.deliveryAttempt ?? 1;
+    const sent = await deadLetter('invalid-message', error, attempt);
+    return { ...base, outcome: sent ? 'dead-lettered' : 'retry', error, attempt };
+  }
+  const attributes = parsedAttributes.data;
+  const identity = { ...base, deliveryId: attributes.deliveryId, source: attributes.source, eventType: attributes.eventType };
+
+  const handler = findHandler(deps.handlers, attributes);
+  if (!handler) {
+    if (deps.unhandled === 'ignore') return { ...identity, outcome: 'ignored' };
+    const error = { class: 'NoHandler', message: `no handler takes ${attributes.source}/${attributes.eventType ?? '(no type)'}` };
+    const sent = await deadLetter('unhandled', error, envelope.deliveryAttempt ?? 1);
+    return { ...identity, outcome: sent ? 'dead-lettered' : 'retry', error };
+  }
+
+  const parsed = parsePayload(handler, raw, attributes.contentType);
+  let resourceKey: string | undefined;
+  if (parsed.ok && handler.resourceKey) {
+    try {
+      resourceKey = handler.resourceKey(parsed.payload) ?? undefined;
+    } catch {
+      resourceKey = undefined;
+    }
+  }
+
+  const now = clock();
+  let claim;
+  try {
+    claim = await deps.ledger.claim({
+      source: attributes.source,
+      deliveryId: attributes.deliveryId,
+      eventType: attributes.eventType,
+      messageId: message.messageId,
+      replayCount: attributes.replayCount ?? 0,
+      resourceKey,
+      handler: handler.name,
+      force: deps.forceReplay?.(new Date(message.publishTime)) ?? false,
+      now,
+    });
+  } catch (error) {
+    return { ...identity, handler: handler.name, outcome: 'retry', reason: 'ledger unavailable', error: describeError(error) };
+  }
+  if (claim.kind === 'duplicate') return { ...identity, handler: handler.name, outcome: 'duplicate', reason: `already ${claim.status}` };
+  if (claim.kind === 'busy') return { ...identity, handler: handler.name, outcome: 'retry', reason: `in progress elsewhere until ${claim.until.toISOString()}` };
+
+  const attempt = envelope.deliveryAttempt ?? claim.attempts;
+  const result = { ...identity, handler: handler.name, attempt };
+
+  const settleDeadLetter = async (reason: DeadLetterReason, error: LedgerError): Promise<DeliveryResult> => {
+    if (!(await deadLetter(reason, error, attempt, handler.name))) {
+      await deps.ledger.fail(attributes.source, attributes.deliveryId, error, clock()).catch(() => {});
+      return { ...result, outcome: 'retry', error, reason: 'dead-letter publish failed' };
+    }
+    // The message is safely in the dead-letter topic; a failed ledger write only leaves the status stale.
+    await deps.ledger.deadLettered(attributes.source, attributes.deliveryId, error, clock()).catch((ledgerError: unknown) => {
+      deps.logger.warn({ deliveryId: attributes.deliveryId, error: describeError(ledgerError) }, 'ledger not updated after dead-lettering');
+    });
+    return { ...result, outcome: 'dead-lettered', reason, error };
+  };
+
+  if (!parsed.ok) return settleDeadLetter('permanent', describeError(parsed.error));
+
+  try {
+    await runWithDeadline(
+      (signal, deadline) =>
+        handler.handle(
+          {
+            payload: parsed.payload,
+            raw,
+            attributes,
+            deliveryId: attributes.deliveryId,
+            source: attributes.source,
+            provider: attributes.provider,
+            eventType: attributes.eventType,
+            messageId: message.messageId,
+            publishTime: message.publishTime,
+            orderingKey: message.orderingKey || undefined,
+          },
+          { logger: deps.logger.child({ deliveryId: attributes.deliveryId, handler: handler.name }), attempt, deadline, signal },
+        ),
+      deps.handlerTimeoutMs,
+      now,
+    );
+  } catch (thrown) {
+    const error = describeError(thrown);
+    if (thrown instanceof PermanentError) return settleDeadLetter('permanent', error);
+    if (attempt >= deps.maxDeliveryAttempts) return settleDeadLetter('exhausted', error);
+    await deps.ledger.fail(attributes.source, attributes.deliveryId, error, clock()).catch(() => {});
+    return { ...result, outcome: 'retry', error };
+  }
+
+  try {
+    await deps.ledger.complete(attributes.source, attributes.deliveryId, { handler: handler.name, now: clock() });
+  } catch (error) {
+    // The handler ran but the ledger did not record it: retry, and handlers must tolerate running twice anyway.
+    return { ...result, outcome: 'retry', reason: 'ledger write failed after the handler ran', error: describeError(error) };
+  }
+  return { ...result, outcome: 'processed' };
+}

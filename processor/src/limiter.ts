@@ -1,0 +1,23 @@
+/** At most `limit` tasks at once; the rest wait their turn in arrival order. */
+export function createLimiter(limit: number) {
+  let active = 0;
+  const queue: Array<() => void> = [];
+  // A finishing task hands its slot straight to the next waiter, so a newcomer cannot slip in between.
+  const release = () => {
+    const next = queue.shift();
+    if (next) next();
+    else active -= 1;
+  };
+  return {
+    async run<T>(task: () => Promise<T>): Promise<T> {
+      if (active >= limit) await new Promise<void>((resolve) => queue.push(resolve));
+      else active += 1;
+      try {
+        return await task();
+      } finally {
+        release();
+      }
+    },
+    stats: () => ({ active, waiting: queue.length }),
+  };
+}
