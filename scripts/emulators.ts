@@ -69,6 +69,16 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 export async function startEmulator(kind: EmulatorKind, options: { port?: number; timeoutMs?: number } = {}): Promise<Emulator> {
+  try {
+    return await launch(kind, options);
+  } catch (error) {
+    // A free port can be taken between finding it and the emulator binding it: try once more on another.
+    if (options.port !== undefined || (error as Error).message.includes('gcloud was not found')) throw error;
+    return launch(kind, options);
+  }
+}
+
+async function launch(kind: EmulatorKind, options: { port?: number; timeoutMs?: number }): Promise<Emulator> {
   const port = options.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), `hookpipe-${kind}-`));

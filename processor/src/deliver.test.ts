@@ -1,0 +1,244 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { z } from 'zod';
+import { PermanentError } from '../../shared/src/errors.ts';
+import { createLogger } from '../../shared/src/logger.ts';
+import type { PushEnvelope } from '../../shared/src/contract.ts';
+import { MemoryLedger } from '../../test/support/memory-ledger.ts';
+import { deliver, type DeliveryDeps } from './deliver.ts';
+import { defineHandler, type Handler } from './handlers.ts';
+
+const logger = createLogger({ service: 'test', level: 'silent' });
+
+function envelope(overrides: { attributes?: Record<string, string>; body?: string; deliveryAttempt?: number; messageId?: string } = {}): PushEnvelope {
+  return {
+    message: {
+      data: Buffer.from(overrides.body ?? JSON.stringify({ id: 'evt_1', type: 'payment_intent.succeeded', amount: 100 })).toString('base64'),
+      attributes: overrides.attributes ?? {
+        source: 'stripe',
+        provider: 'stripe',
+        deliveryId: 'evt_1',
+        eventType: 'payment_intent.succeeded',
+        receivedAt: '2026-11-24T10:00:00.000Z',
+        contentType: 'application/json',
+      },
+      messageId: overrides.messageId ?? 'm-1',
+      publishTime: '2026-11-24T10:00:00.100Z',
+    },
+    subscription: 'projects/p/subscriptions/s',
+    ...(overrides.deliveryAttempt === undefined ? {} : { deliveryAttempt: overrides.deliveryAttempt }),
+  };
+}
+
+function setup(handlers: Handler[], extra: Partial<DeliveryDeps> = {}) {
+  const ledger = new MemoryLedger();
+  const deadLetters: Array<{ data: Buffer; attributes: Record<string, string> }> = [];
+  let deadLetterFails = false;
+  const deps: DeliveryDeps = {
+    handlers,
+    ledger,
+    deadLetter: {
+      publishMessage: async (message) => {
+        if (deadLetterFails) throw new Error('UNAVAILABLE');
+        deadLetters.push(message);
+        return `dl-${deadLetters.length}`;
+      },
+    },
+    logger,
+    handlerTimeoutMs: 200,
+    maxDeliveryAttempts: 5,
+    unhandled: 'ignore',
+    ...extra,
+  };
+  return { deps, ledger, deadLetters, failDeadLetter: () => (deadLetterFails = true) };
+}
+
+const Payment = z.object({ id: z.string(), type: z.string(), amount: z.number() });
+
+function counting(behaviour: (call: number) => void | Promise<void> = () => {}, fields: Partial<Handler> = {}) {
+  const seen: Array<{ payload: unknown; attempt: number }> = [];
+  const handler = {
+    ...defineHandler({
+    name: 'payments',
+    source: 'stripe',
+    eventTypes: ['payment_intent.*'],
+    schema: Payment,
+    resourceKey: (payload) => `pi-for-${payload.id}`,
+    async handle(event, context) {
+      seen.push({ payload: event.payload, attempt: context.attempt });
+      await behaviour(seen.length);
+    },
+    }),
+    ...fields,
+  } as Handler;
+  return { handler, seen };
+}
+
+test('a matching handler gets the parsed payload; the ledger records processed with the resource key', async () => {
+  const { handler, seen } = counting();
+  const { deps, ledger } = setup([handler]);
+  const result = await deliver(envelope(), deps);
+  assert.equal(result.outcome, 'processed');
+  assert.equal(result.attempt, 1);
+  assert.deepEqual(seen, [{ payload: { id: 'evt_1', type: 'payment_intent.succeeded', amount: 100 }, attempt: 1 }]);
+  const entry = await ledger.get('stripe', 'evt_1');
+  assert.equal(entry?.status, 'processed');
+  assert.equal(entry?.resourceKey, 'pi-for-evt_1');
+  assert.equal(entry?.handler, 'payments');
+});
+
+test('a redelivery of a processed event is a duplicate and does not run the handler', async () => {
+  const { handler, seen } = counting();
+  const { deps } = setup([handler]);
+  await deliver(envelope(), deps);
+  const again = await deliver(envelope({ messageId: 'm-2' }), deps);
+  assert.equal(again.outcome, 'duplicate');
+  assert.equal(seen.length, 1);
+});
+
+test('a transient failure is a retry with the error in the ledger; the next attempt runs again and succeeds', async () => {
+  const { handler, seen } = counting((call) => {
+    if (call < 3) throw new Error(`flaky ${call}`);
+  });
+  const { deps, ledger } = setup([handler]);
+  const first = await deliver(envelope(), deps);
+  assert.equal(first.outcome, 'retry');
+  assert.deepEqual(first.error, { class: 'Error', message: 'flaky 1' });
+  assert.equal((await ledger.get('stripe', 'evt_1'))?.status, 'failed');
+  assert.equal((await deliver(envelope(), deps)).outcome, 'retry');
+  const third = await deliver(envelope(), deps);
+  assert.equal(third.outcome, 'processed');
+  assert.equal(third.attempt, 3);
+  assert.deepEqual(seen.map((s) => s.attempt), [1, 2, 3]);
+});
+
+test('a PermanentError dead-letters at once with the error attributes, and is acked only after the publish', async () => {
+  const { handler } = counting(() => {
+    throw new PermanentError('customer deleted');
+  });
+  const { deps, ledger, deadLetters } = setup([handler]);
+  const result = await deliver(envelope(), deps);
+  assert.equal(result.outcome, 'dead-lettered');
+  assert.equal(deadLetters.length, 1);
+  const { data, attributes } = deadLetters[0]!;
+  assert.equal(data.toString(), JSON.stringify({ id: 'evt_1', type: 'payment_intent.succeeded', amount: 100 }));
+  assert.equal(attributes.deliveryId, 'evt_1');
+  assert.equal(attributes.deadLetterReason, 'permanent');
+  assert.equal(attributes.errorClass, 'PermanentError');
+  assert.equal(attributes.errorMessage, 'customer deleted');
+  assert.equal(attributes.errorHandler, 'payments');
+  assert.equal(attributes.errorAttempt, '1');
+  assert.ok(!Number.isNaN(Date.parse(attributes.failedAt!)));
+  assert.equal(attributes.originalMessageId, 'm-1');
+  assert.equal((await ledger.get('stripe', 'evt_1'))?.status, 'dead-lettered');
+});
+
+test('if the dead-letter publish fails the delivery is not acked (retry), so nothing is lost', async () => {
+  const { handler } = counting(() => {
+    throw new PermanentError('bad');
+  });
+  const { deps, ledger, failDeadLetter } = setup([handler]);
+  failDeadLetter();
+  const result = await deliver(envelope(), deps);
+  assert.equal(result.outcome, 'retry');
+  assert.equal(result.reason, 'dead-letter publish failed');
+  assert.equal((await ledger.get('stripe', 'evt_1'))?.status, 'failed');
+});
+
+test('a payload that fails its schema is dead-lettered on its first attempt without running the handler', async () => {
+  const { handler, seen } = counting();
+  const { deps, deadLetters } = setup([handler]);
+  const result = await deliver(envelope({ body: JSON.stringify({ id: 'evt_1', type: 'x', amount: 'a lot' }) }), deps);
+  assert.equal(result.outcome, 'dead-lettered');
+  assert.equal(seen.length, 0);
+  assert.equal(deadLetters[0]!.attributes.errorClass, 'SchemaError');
+  assert.match(deadLetters[0]!.attributes.errorMessage!, /amount: Invalid input: expected number/);
+  assert.doesNotMatch(deadLetters[0]!.attributes.errorMessage!, /a lot/);
+});
+
+test('the last attempt dead-letters itself with the error instead of leaving it to Pub/Sub', async () => {
+  const { handler } = counting(() => {
+    throw new Error('still down');
+  });
+  const { deps, deadLetters } = setup([handler]);
+  assert.equal((await deliver(envelope({ deliveryAttempt: 4 }), deps)).outcome, 'retry');
+  const last = await deliver(envelope({ deliveryAttempt: 5 }), deps);
+  assert.equal(last.outcome, 'dead-lettered');
+  assert.equal(deadLetters[0]!.attributes.deadLetterReason, 'exhausted');
+  assert.equal(deadLetters[0]!.attributes.errorAttempt, '5');
+});
+
+test('without deliveryAttempt (the emulator) the attempt is counted by the ledger', async () => {
+  const { handler } = counting(() => {
+    throw new Error('down');
+  });
+  const { deps, deadLetters } = setup([handler], { maxDeliveryAttempts: 3 });
+  const outcomes = [];
+  for (let i = 0; i < 3; i += 1) outcomes.push((await deliver(envelope(), deps)).outcome);
+  assert.deepEqual(outcomes, ['retry', 'retry', 'dead-lettered']);
+  assert.equal(deadLetters.length, 1);
+});
+
+test('a handler past its deadline is aborted and retried', async () => {
+  let aborted = false;
+  const { handler } = counting(() => new Promise<void>(() => {}));
+  const slow = { ...handler, handle: (_event: unknown, context: { signal: AbortSignal }) => {
+    context.signal.addEventListener('abort', () => (aborted = true));
+    return new Promise<void>(() => {});
+  } } as Handler;
+  const { deps } = setup([slow], { handlerTimeoutMs: 30 });
+  const result = await deliver(envelope(), deps);
+  assert.equal(result.outcome, 'retry');
+  assert.equal(result.error?.class, 'HandlerTimeoutError');
+  assert.equal(aborted, true);
+});
+
+test('no handler: ignored by default, dead-lettered when configured so', async () => {
+  const { handler } = counting(undefined, { eventTypes: ['charge.*'] });
+  assert.equal((await deliver(envelope(), setup([handler]).deps)).outcome, 'ignored');
+  const strict = setup([handler], { unhandled: 'dead-letter' });
+  assert.equal((await deliver(envelope(), strict.deps)).outcome, 'dead-lettered');
+  assert.equal(strict.deadLetters[0]!.attributes.deadLetterReason, 'unhandled');
+});
+
+test('a message without the ingress attributes is dead-lettered as invalid, not retried forever', async () => {
+  const { handler } = counting();
+  const { deps, deadLetters } = setup([handler]);
+  const result = await deliver(envelope({ attributes: { foo: 'bar' } }), deps);
+  assert.equal(result.outcome, 'dead-lettered');
+  assert.equal(deadLetters[0]!.attributes.errorClass, 'InvalidAttributes');
+});
+
+test('an unavailable ledger is a retry and the handler does not run', async () => {
+  const { handler, seen } = counting();
+  const { deps, ledger } = setup([handler]);
+  ledger.failNext = new Error('DEADLINE_EXCEEDED');
+  const result = await deliver(envelope(), deps);
+  assert.equal(result.outcome, 'retry');
+  assert.equal(result.reason, 'ledger unavailable');
+  assert.equal(seen.length, 0);
+});
+
+test('an operator replay (replayCount raised) runs a dead-lettered event again; a plain redelivery does not', async () => {
+  let fail = true;
+  const { handler, seen } = counting(() => {
+    if (fail) throw new PermanentError('bug');
+  });
+  const { deps } = setup([handler]);
+  assert.equal((await deliver(envelope(), deps)).outcome, 'dead-lettered');
+  assert.equal((await deliver(envelope(), deps)).outcome, 'duplicate');
+  fail = false;
+  const attributes = { ...envelope().message.attributes, replayCount: '1', replayedAt: '2026-11-24T11:00:00.000Z' };
+  assert.equal((await deliver(envelope({ attributes }), deps)).outcome, 'processed');
+  assert.equal((await deliver(envelope({ attributes }), deps)).outcome, 'duplicate', 'the same replay twice runs once');
+  assert.equal(seen.length, 2);
+});
+
+test('form bodies reach handlers as an object of fields', async () => {
+  const seen: unknown[] = [];
+  const handler = defineHandler({ name: 'twilio', schema: z.looseObject({ MessageStatus: z.string() }), handle: (event) => void seen.push(event.payload) });
+  const attributes = { source: 'tw', provider: 'twilio', deliveryId: 'd1', receivedAt: '2026-11-24T10:00:00Z', contentType: 'application/x-www-form-urlencoded' };
+  const result = await deliver(envelope({ attributes, body: 'MessageStatus=delivered&To=%2B1555' }), setup([handler]).deps);
+  assert.equal(result.outcome, 'processed');
+  assert.deepEqual(seen, [{ MessageStatus: 'delivered', To: '+1555' }]);
+});

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { testFirestore, uniqueCollection } from '../../test/support/firestore.ts';
+import { decideClaim, FirestoreLedger, type ClaimInput, type LedgerEntry } from './ledger.ts';
+
+const now = new Date('2026-11-24T10:00:00Z');
+const input: ClaimInput = { source: 'stripe', deliveryId: 'evt_1', messageId: 'm1', replayCount: 0, now };
+const entry = (fields: Partial<LedgerEntry>): LedgerEntry =>
+  ({ source: 'stripe', deliveryId: 'evt_1', messageId: 'm0', status: 'processed', attempts: 1, replayCount: 0, createdAt: now, updatedAt: now, expireAt: now, ...fields }) as LedgerEntry;
+
+test('the claim rule: new claims, processed is a duplicate, a live lease is busy, an expired one or a failure is claimed again', () => {
+  assert.deepEqual(decideClaim(undefined, input), { kind: 'claimed', attempts: 1 });
+  assert.deepEqual(decideClaim(entry({ status: 'processed' }), input), { kind: 'duplicate', status: 'processed' });
+  assert.deepEqual(decideClaim(entry({ status: 'processed', attempts: 2 }), { ...input, force: true }), { kind: 'claimed', attempts: 3 });
+  const until = new Date(now.getTime() + 1000);
+  assert.deepEqual(decideClaim(entry({ status: 'processing', leaseExpiresAt: until }), input), { kind: 'busy', until });
+  assert.deepEqual(decideClaim(entry({ status: 'processing', leaseExpiresAt: new Date(now.getTime() - 1) }), input), { kind: 'claimed', attempts: 2 });
+  assert.deepEqual(decideClaim(entry({ status: 'failed', attempts: 4 }), input), { kind: 'claimed', attempts: 5 });
+});
+
+test('the claim rule: a dead-lettered event runs again only for a newer replay', () => {
+  assert.deepEqual(decideClaim(entry({ status: 'dead-lettered' }), input), { kind: 'duplicate', status: 'dead-lettered' });
+  assert.deepEqual(decideClaim(entry({ status: 'dead-lettered' }), { ...input, replayCount: 1 }), { kind: 'claimed', attempts: 2 });
+  assert.deepEqual(decideClaim(entry({ status: 'dead-lettered', replayCount: 1 }), { ...input, replayCount: 1 }), {
+    kind: 'duplicate',
+    status: 'dead-lettered',
+  });
+  assert.deepEqual(decideClaim(entry({ status: 'processed' }), { ...input, replayCount: 1 }), { kind: 'duplicate', status: 'processed' }, 'replaying a processed event does not run it twice');
+});
+
+const firestore = testFirestore();
+after(() => firestore.terminate());
+
+test('Firestore ledger: claim, complete and duplicate, with the fields operators read and a TTL expiry', async () => {
+  const collection = uniqueCollection('ledger');
+  const ledger = new FirestoreLedger(firestore, { collection, leaseMs: 60_000, retentionDays: 30 });
+  const claim = { ...input, eventType: 'payment_intent.succeeded', resourceKey: 'pi_1', handler: 'payments' };
+  assert.deepEqual(await ledger.claim(claim), { kind: 'claimed', attempts: 1 });
+  const processing = (await ledger.get('stripe', 'evt_1'))!;
+  assert.equal(processing.status, 'processing');
+  assert.equal(processing.leaseExpiresAt?.getTime(), now.getTime() + 60_000);
+  assert.equal(processing.expireAt.getTime(), now.getTime() + 30 * 86_400_000);
+  assert.equal(processing.resourceKey, 'pi_1');
+
+  assert.deepEqual(await ledger.claim({ ...claim, now: new Date(now.getTime() + 1000) }), { kind: 'busy', until: processing.leaseExpiresAt });
+  await ledger.complete('stripe', 'evt_1', { handler: 'payments', now });
+  const processed = (await ledger.get('stripe', 'evt_1'))!;
+  assert.equal(processed.status, 'processed');
+  assert.equal(processed.leaseExpiresAt, undefined);
+  assert.deepEqual(await ledger.claim({ ...claim, messageId: 'm2' }), { kind: 'duplicate', status: 'processed' });
+  const raw = (await firestore.collection(collection).doc('stripe:evt_1').get()).data()!;
+  assert.deepEqual(Object.keys(raw).sort(), [
+    'attempts', 'createdAt', 'deliveryId', 'eventType', 'expireAt', 'handler', 'messageId', 'processedAt', 'replayCount', 'resourceKey', 'source', 'status', 'updatedAt',
+  ]);
+});
+
+test('Firestore ledger: of two concurrent claims exactly one wins', async () => {
+  const ledger = new FirestoreLedger(firestore, { collection: uniqueCollection('ledger'), leaseMs: 60_000, retentionDays: 30 });
+  const results = await Promise.all(Array.from({ length: 5 }, (_, i) => ledger.claim({ ...input, messageId: `m${i}` })));
+  assert.equal(results.filter((r) => r.kind === 'claimed').length, 1);
+  assert.equal(results.filter((r) => r.kind === 'busy').length, 4);
+});
+
+test('Firestore ledger: a lease left by a dead instance is claimed again after it expires; failures keep their error', async () => {
+  const ledger = new FirestoreLedger(firestore, { collection: uniqueCollection('ledger'), leaseMs: 1000, retentionDays: 30 });
+  await ledger.claim(input);
+  assert.equal((await ledger.claim({ ...input, now: new Date(now.getTime() + 500) })).kind, 'busy');
+  assert.deepEqual(await ledger.claim({ ...input, now: new Date(now.getTime() + 1500) }), { kind: 'claimed', attempts: 2 });
+  await ledger.fail('stripe', 'evt_1', { class: 'Error', message: 'db down' }, now);
+  const failed = (await ledger.get('stripe', 'evt_1'))!;
+  assert.equal(failed.status, 'failed');
+  assert.deepEqual(failed.lastError, { class: 'Error', message: 'db down' });
+  await ledger.claim({ ...input, now: new Date(now.getTime() + 2000) });
+  await ledger.deadLettered('stripe', 'evt_1', { class: 'PermanentError', message: 'gone' }, now);
+  assert.equal((await ledger.get('stripe', 'evt_1'))!.status, 'dead-lettered');
+  assert.equal((await ledger.get('stripe', 'evt_1'))!.attempts, 3);
+});

@@ -1,0 +1,62 @@
+// A Ledger kept in a Map, for unit tests of the delivery rules; it applies the same claim rule as the Firestore
+// ledger (decideClaim), which is itself tested against the Firestore emulator.
+import { decideClaim, type ClaimInput, type Ledger, type LedgerEntry, type LedgerError } from '../../processor/src/ledger.ts';
+
+export class MemoryLedger implements Ledger {
+  readonly entries = new Map<string, LedgerEntry>();
+  failNext: Error | undefined;
+
+  #key(source: string, deliveryId: string) {
+    return `${source}:${deliveryId}`;
+  }
+
+  #update(source: string, deliveryId: string, fields: Partial<LedgerEntry>) {
+    const entry = this.entries.get(this.#key(source, deliveryId));
+    if (!entry) throw new Error('no such entry');
+    Object.assign(entry, fields);
+  }
+
+  async claim(input: ClaimInput) {
+    if (this.failNext) {
+      const error = this.failNext;
+      this.failNext = undefined;
+      throw error;
+    }
+    const existing = this.entries.get(this.#key(input.source, input.deliveryId));
+    const decision = decideClaim(existing, input);
+    if (decision.kind === 'claimed') {
+      this.entries.set(this.#key(input.source, input.deliveryId), {
+        ...(existing ?? { createdAt: input.now }),
+        source: input.source,
+        deliveryId: input.deliveryId,
+        eventType: input.eventType,
+        messageId: input.messageId,
+        status: 'processing',
+        attempts: decision.attempts,
+        replayCount: Math.max(input.replayCount, existing?.replayCount ?? 0),
+        handler: input.handler,
+        resourceKey: input.resourceKey,
+        updatedAt: input.now,
+        leaseExpiresAt: new Date(input.now.getTime() + 60_000),
+        expireAt: new Date(input.now.getTime() + 86_400_000),
+      } as LedgerEntry);
+    }
+    return decision;
+  }
+
+  async complete(source: string, deliveryId: string, fields: { handler: string; now: Date }) {
+    this.#update(source, deliveryId, { status: 'processed', handler: fields.handler, processedAt: fields.now, leaseExpiresAt: undefined });
+  }
+
+  async fail(source: string, deliveryId: string, error: LedgerError) {
+    this.#update(source, deliveryId, { status: 'failed', lastError: error, leaseExpiresAt: undefined });
+  }
+
+  async deadLettered(source: string, deliveryId: string, error: LedgerError) {
+    this.#update(source, deliveryId, { status: 'dead-lettered', lastError: error, leaseExpiresAt: undefined });
+  }
+
+  async get(source: string, deliveryId: string) {
+    return this.entries.get(this.#key(source, deliveryId));
+  }
+}
