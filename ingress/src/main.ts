@@ -77,6 +77,7 @@ export async function startIngress(env: NodeJS.ProcessEnv = process.env) {
     await closed;
     await publisher.drain();
     await pubsub.close();
+    clearTimeout(hardStop);
     logger.info('ingress stopped');
     logger.flush();
   }

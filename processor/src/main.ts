@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../../shared/src/errors.ts';
-import { createLogger } from '../../shared/src/logger.ts';
+import { createLogger, type Logger } from '../../shared/src/logger.ts';
 import { createPubSub, openTopic } from '../../shared/src/pubsub.ts';
 import { createProcessorApp } from './app.ts';
 import { readProcessorConfig } from './config.ts';
@@ -26,11 +26,13 @@ export interface ProcessorOverrides {
   /** Tests sign push tokens with their own key. */
   pushKeys?: KeySource;
   forceReplay?: DeliveryDeps['forceReplay'];
+  /** Tests read the delivery log lines. */
+  logger?: Logger;
 }
 
 export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overrides: ProcessorOverrides = {}) {
   const config = readProcessorConfig(env);
-  const logger = createLogger({ service: 'processor', level: config.LOG_LEVEL });
+  const logger = overrides.logger ?? createLogger({ service: 'processor', level: config.LOG_LEVEL });
   const firestore = new Firestore(config.projectId ? { projectId: config.projectId } : {});
   const pubsub = createPubSub(config.projectId);
   const deadLetterTopic = openTopic(pubsub, config.HOOKPIPE_DEAD_LETTER_TOPIC, {
@@ -111,6 +113,7 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
     await closed;
     await deadLetterTopic.flush();
     await Promise.all([pubsub.close(), firestore.terminate()]);
+    clearTimeout(hardStop);
     logger.info('processor stopped');
     logger.flush();
   }

@@ -1,26 +1,11 @@
 import assert from 'node:assert/strict';
-import { createSign, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
 import { HttpError } from '../../shared/src/errors.ts';
 import { createPushVerifier } from './push-auth.ts';
+import { AUDIENCE, publicKey as keys, PUSHER, signToken } from '../../test/support/push-keys.ts';
 
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const keys = async () => ({ 'test-kid': publicKey.export({ type: 'spki', format: 'pem' }).toString() });
-
-const AUDIENCE = 'https://processor-abc-uc.a.run.app/pubsub/push';
-const PUSHER = 'pubsub-push@my-project.iam.gserviceaccount.com';
-
-/** A Google-style OIDC token, RS256, signed with the test's own key. */
-export function signToken(claims: Record<string, unknown>, key = privateKey, kid = 'test-kid'): string {
-  const now = Math.floor(Date.now() / 1000);
-  const header = Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid })).toString('base64url');
-  const payload = Buffer.from(
-    JSON.stringify({ iss: 'https://accounts.google.com', aud: AUDIENCE, email: PUSHER, email_verified: true, sub: '1234', iat: now, exp: now + 3600, ...claims }),
-  ).toString('base64url');
-  const signature = createSign('RSA-SHA256').update(`${header}.${payload}`).sign(key).toString('base64url');
-  return `${header}.${payload}.${signature}`;
-}
 
 const verify = createPushVerifier({ audience: AUDIENCE, serviceAccountEmail: PUSHER, keys });
 const refusedWith = (status: number) => (error: unknown) => error instanceof HttpError && error.status === status;
