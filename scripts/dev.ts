@@ -3,6 +3,7 @@
 // push subscription, runs each service as its own process (configured from the environment only, as on Cloud
 // Run) and prints their JSON logs as short readable lines.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createPubSub } from '../shared/src/pubsub.ts';
 import { ensureTopology, TOPOLOGY } from '../shared/src/topology.ts';
@@ -64,6 +65,7 @@ async function stop(code: number): Promise<never> {
     ),
   );
   await Promise.all(emulators.map((emulator) => emulator.stop()));
+  rmSync('.hookpipe/local.json', { force: true });
   process.exit(code);
 }
 
@@ -98,6 +100,12 @@ async function main(): Promise<void> {
   say(`Pub/Sub emulator at ${env.PUBSUB_EMULATOR_HOST}, Firestore emulator at ${env.FIRESTORE_EMULATOR_HOST}, project ${env.GOOGLE_CLOUD_PROJECT}`);
 
   process.env.PUBSUB_EMULATOR_HOST = env.PUBSUB_EMULATOR_HOST;
+  // So that `hookpipe dlq ...` and `hookpipe events ...` in another terminal find these emulators.
+  mkdirSync('.hookpipe', { recursive: true });
+  writeFileSync(
+    '.hookpipe/local.json',
+    JSON.stringify({ PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST, FIRESTORE_EMULATOR_HOST: env.FIRESTORE_EMULATOR_HOST, GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT }),
+  );
   const pubsub = createPubSub(env.GOOGLE_CLOUD_PROJECT);
   const pushEndpoint = `http://127.0.0.1:${PROCESSOR_PORT}/pubsub/push`;
   await ensureTopology(pubsub, TOPOLOGY, { pushEndpoint });
@@ -121,6 +129,9 @@ Send a first webhook from another terminal, and watch it be processed here:
   npx hookpipe send stripe
 Send the same event again, as a provider's retry would (the processor logs it as a duplicate):
   npx hookpipe send stripe --resend
+See what happened, and operate on what failed:
+  npx hookpipe events list            npx hookpipe dlq list          npx hookpipe dlq replay --source stripe
+  admin page: http://localhost:${PROCESSOR_PORT}/admin
 Or by hand (it will be refused: the signature is missing):
   curl -i -X POST http://localhost:${INGRESS_PORT}/webhooks/stripe -d '{}'
 

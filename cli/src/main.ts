@@ -2,7 +2,9 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../shared/src/errors.ts';
 import { loadSources } from '../../shared/src/sources.ts';
+import { dlqCommand, eventsCommand, seekCommand } from './ops-commands.ts';
 import { send } from './send.ts';
+import { UsageError } from './usage.ts';
 
 const DEFAULT_SOURCES = 'config/sources.local.yaml';
 
@@ -17,6 +19,22 @@ commands:
       --secret <secret>      sign with this secret instead of the source's own
       --url <url>            ingress base URL (default $HOOKPIPE_INGRESS_URL or http://localhost:8080)
       --sources <path>       sources file (default $HOOKPIPE_SOURCES or ${DEFAULT_SOURCES})
+
+  dlq list        show dead-lettered messages without consuming them
+  dlq replay      send dead letters back to the events topic; asks first (--yes to skip, --dry-run only counts)
+      --source <name>  --event-type <glob>  --error-class <name>  --delivery-id <id> (repeatable)
+      --since <time>   --until <time>       --limit <n>   (times: ISO dates or ages such as 30m, 2h, 7d)
+      --show-body (list)   --rate <n per second> (replay)   --json
+
+  replay --since <time> [--force] [--yes]
+                  seek the processor's subscription back: Pub/Sub redelivers everything published since then;
+                  events already processed become duplicates unless --force runs their handlers again
+
+  events list     the ledger: --status --source --event-type --resource --since --until --limit --json
+  events show <deliveryId>
+
+The operations find Pub/Sub and Firestore through GOOGLE_CLOUD_PROJECT (and the emulator variables); next to a
+running \`npm start\` they find its emulators by themselves.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -54,17 +72,16 @@ async function main(argv: string[]): Promise<number> {
       secret: values.secret,
       resend: values.resend,
       stateDir: '.hookpipe',
-    }).catch((error: Error) => {
-      if (error.message.startsWith('nothing was sent')) throw new UsageError(error.message);
-      throw error;
     });
     process.stdout.write(`${result.status} ${result.text}\n`);
     return result.status >= 200 && result.status < 300 ? 0 : 1;
   }
+  if (command === 'dlq') return dlqCommand(rest);
+  if (command === 'replay') return seekCommand(rest);
+  if (command === 'events') return eventsCommand(rest);
   throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
 }
 
-class UsageError extends Error {}
 
 try {
   process.exitCode = await main(process.argv.slice(2));

@@ -6,6 +6,7 @@ import type { Source } from '../../shared/src/sources.ts';
 import { providerFor } from '../../ingress/src/providers/index.ts';
 import type { Provider } from '../../ingress/src/providers/types.ts';
 import { sampleFor } from './samples.ts';
+import { UsageError } from './usage.ts';
 
 export interface SendOptions {
   source: Source;
@@ -35,7 +36,7 @@ function loadLastSent(dir: string, source: string): LastSent {
   try {
     return JSON.parse(readFileSync(lastSentPath(dir, source), 'utf8')) as LastSent;
   } catch {
-    throw new Error(`nothing was sent to "${source}" from here yet; --resend repeats the last send`);
+    throw new UsageError(`nothing was sent to "${source}" from here yet; --resend repeats the last send`);
   }
 }
 

@@ -17,6 +17,8 @@ export interface ProcessorDeps {
   verifyPush: PushVerifier | undefined;
   ready: () => Promise<boolean>;
   isShuttingDown?: () => boolean;
+  /** The admin API and page, mounted under /admin. */
+  admin?: Hono | undefined;
 }
 
 const SEVERITY = { processed: 'info', duplicate: 'info', ignored: 'info', retry: 'warn', 'dead-lettered': 'error' } as const;
@@ -51,6 +53,8 @@ export function createProcessorApp(deps: ProcessorDeps): Hono {
     const status = OUTCOME_STATUS[result.outcome];
     return status === 204 ? c.body(null, 204) : c.json({ outcome: result.outcome, reason: result.reason ?? result.error?.class }, status);
   });
+
+  if (deps.admin) app.route('/admin', deps.admin);
 
   app.notFound(() => errorResponse(new HttpError('not_found', 'no such route')));
   app.onError((error) => {

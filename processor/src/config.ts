@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envInt, envString, logLevel, projectIdFrom, readConfig } from '../../shared/src/config.ts';
+import { envBool, envInt, envString, logLevel, projectIdFrom, readConfig } from '../../shared/src/config.ts';
 import { TOPOLOGY } from '../../shared/src/topology.ts';
 import { DEFAULT_LEDGER_COLLECTION } from './ledger.ts';
 
@@ -21,6 +21,7 @@ const schema = z
     HOOKPIPE_PUSH_AUDIENCE: z.string().min(1).optional(),
     HOOKPIPE_PUSH_SERVICE_ACCOUNT: z.email().optional(),
     HOOKPIPE_SHUTDOWN_TIMEOUT_MS: envInt(9_000, { min: 100, max: 60_000 }),
+    HOOKPIPE_ADMIN: envBool(true),
     LOG_LEVEL: logLevel,
   })
   .superRefine((config, ctx) => {

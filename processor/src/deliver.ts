@@ -44,8 +44,8 @@ export interface DeliveryDeps {
   /** Events no handler takes: acked as ignored, or dead-lettered. */
   unhandled: 'ignore' | 'dead-letter';
   clock?: () => Date;
-  /** Whether operators asked to run processed events again (seek replay with --force). */
-  forceReplay?: (publishTime: Date) => boolean;
+  /** When operators asked to run settled events again (seek replay with --force) and this message falls in that window: the time of the request. */
+  forceReplay?: (publishTime: Date) => Promise<Date | undefined>;
 }
 
 export class HandlerTimeoutError extends Error {
@@ -183,7 +183,7 @@ export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promi
       replayCount: attributes.replayCount ?? 0,
       resourceKey,
       handler: handler.name,
-      force: deps.forceReplay?.(new Date(message.publishTime)) ?? false,
+      forceSettledBefore: await deps.forceReplay?.(new Date(message.publishTime)),
       now,
     });
   } catch (error) {

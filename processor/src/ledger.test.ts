@@ -11,7 +11,13 @@ const entry = (fields: Partial<LedgerEntry>): LedgerEntry =>
 test('the claim rule: new claims, processed is a duplicate, a live lease is busy, an expired one or a failure is claimed again', () => {
   assert.deepEqual(decideClaim(undefined, input), { kind: 'claimed', attempts: 1 });
   assert.deepEqual(decideClaim(entry({ status: 'processed' }), input), { kind: 'duplicate', status: 'processed' });
-  assert.deepEqual(decideClaim(entry({ status: 'processed', attempts: 2 }), { ...input, force: true }), { kind: 'claimed', attempts: 3 });
+  const forceAt = new Date(now.getTime() + 5000);
+  assert.deepEqual(decideClaim(entry({ status: 'processed', attempts: 2 }), { ...input, forceSettledBefore: forceAt }), { kind: 'claimed', attempts: 3 });
+  assert.deepEqual(
+    decideClaim(entry({ status: 'processed', updatedAt: new Date(forceAt.getTime() + 1) }), { ...input, forceSettledBefore: forceAt }),
+    { kind: 'duplicate', status: 'processed' },
+    'an event already run again after the force is not forced twice',
+  );
   const until = new Date(now.getTime() + 1000);
   assert.deepEqual(decideClaim(entry({ status: 'processing', leaseExpiresAt: until }), input), { kind: 'busy', until });
   assert.deepEqual(decideClaim(entry({ status: 'processing', leaseExpiresAt: new Date(now.getTime() - 1) }), input), { kind: 'claimed', attempts: 2 });

@@ -38,8 +38,8 @@ export interface ClaimInput {
   replayCount: number;
   resourceKey?: string | undefined;
   handler?: string | undefined;
-  /** Run the handler again even for an event already processed (`hookpipe replay --force`). */
-  force?: boolean;
+  /** Run the handler again for an event settled before this time (`hookpipe replay --since ... --force`). */
+  forceSettledBefore?: Date | undefined;
   now: Date;
 }
 
@@ -52,12 +52,14 @@ export type ClaimDecision =
 export function decideClaim(existing: LedgerEntry | undefined, input: ClaimInput): ClaimDecision {
   if (!existing) return { kind: 'claimed', attempts: 1 };
   const replayed = input.replayCount > existing.replayCount;
+  // Forced once: after the forced run the event is settled again, later than the force, and redeliveries are duplicates.
+  const forced = input.forceSettledBefore !== undefined && existing.updatedAt < input.forceSettledBefore;
   switch (existing.status) {
     case 'processed':
-      return input.force ? { kind: 'claimed', attempts: existing.attempts + 1 } : { kind: 'duplicate', status: 'processed' };
+      return forced ? { kind: 'claimed', attempts: existing.attempts + 1 } : { kind: 'duplicate', status: 'processed' };
     case 'dead-lettered':
       // Pub/Sub redelivering what was already dead-lettered is a duplicate; an operator's replay runs it again.
-      return replayed || input.force ? { kind: 'claimed', attempts: existing.attempts + 1 } : { kind: 'duplicate', status: 'dead-lettered' };
+      return replayed || forced ? { kind: 'claimed', attempts: existing.attempts + 1 } : { kind: 'duplicate', status: 'dead-lettered' };
     case 'processing':
       if (existing.leaseExpiresAt && existing.leaseExpiresAt > input.now) return { kind: 'busy', until: existing.leaseExpiresAt };
       return { kind: 'claimed', attempts: existing.attempts + 1 };

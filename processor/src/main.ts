@@ -14,6 +14,9 @@ import { loadHandlers, type Handler } from './handlers.ts';
 import { createLimiter } from './limiter.ts';
 import { FirestoreLedger } from './ledger.ts';
 import { createPushVerifier, type KeySource } from './push-auth.ts';
+import { openOps, readOpsConfig } from './ops/context.ts';
+import { forceReplayReader } from './ops/seek.ts';
+import { createAdminApp } from './ops/admin.ts';
 
 /** A path (relative to the working directory) or a package name, as HOOKPIPE_HANDLERS gives it. */
 function moduleSpecifier(value: string): string {
@@ -85,10 +88,14 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
     handlerTimeoutMs: config.HOOKPIPE_HANDLER_TIMEOUT_MS,
     maxDeliveryAttempts: config.HOOKPIPE_MAX_DELIVERY_ATTEMPTS,
     unhandled: config.HOOKPIPE_UNHANDLED,
-    ...(overrides.forceReplay ? { forceReplay: overrides.forceReplay } : {}),
+    forceReplay: overrides.forceReplay ?? forceReplayReader(firestore),
   };
   const limiter = createLimiter(config.HOOKPIPE_MAX_CONCURRENT_DELIVERIES);
-  const app = createProcessorApp({ delivery, logger, limiter, verifyPush, ready, isShuttingDown: () => shuttingDown });
+  const ops = config.HOOKPIPE_ADMIN
+    ? openOps(readOpsConfig(env, config.projectId ?? (await pubsub.auth.getProjectId())), pubsub, firestore)
+    : undefined;
+  const admin = ops && createAdminApp(ops, logger);
+  const app = createProcessorApp({ delivery, logger, limiter, verifyPush, ready, isShuttingDown: () => shuttingDown, admin });
 
   const server = await new Promise<Server>((resolveServer) => {
     const s = serve({ fetch: app.fetch, port: config.PORT }, () => resolveServer(s as Server)) as Server;
@@ -112,13 +119,14 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
     server.closeIdleConnections();
     await closed;
     await deadLetterTopic.flush();
+    await ops?.close();
     await Promise.all([pubsub.close(), firestore.terminate()]);
     clearTimeout(hardStop);
     logger.info('processor stopped');
     logger.flush();
   }
 
-  return { server, port, app, shutdown, logger, firestore, ledger, config };
+  return { server, port, app, shutdown, logger, firestore, ledger, config, ops };
 }
 
 if (import.meta.main) {

@@ -1,0 +1,135 @@
+// Replay against the real emulators: dead letters are listed without being consumed, replayed by filter (and only
+// those), acked only after the republish is confirmed; a seek replays a time window.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { z } from 'zod';
+import { PermanentError } from '../shared/src/errors.ts';
+import { defineHandler } from '../processor/src/handlers.ts';
+import { seekReplay } from '../processor/src/ops/seek.ts';
+import { startPipeline } from './support/pipeline.ts';
+import { waitFor } from './support/wait.ts';
+
+let broken = true;
+const runs = new Map<string, number>();
+const handler = defineHandler({
+  name: 'payments',
+  schema: z.looseObject({ id: z.string() }),
+  handle(event) {
+    if (broken) throw new PermanentError(`payments are broken for ${event.source}`);
+    runs.set(event.deliveryId, (runs.get(event.deliveryId) ?? 0) + 1);
+  },
+});
+
+let pipeline: Awaited<ReturnType<typeof startPipeline>>;
+before(async () => {
+  // The emulator cannot seek a subscription with message ordering (real Pub/Sub can), so this one has none.
+  pipeline = await startPipeline([handler], { topology: { messageOrdering: false } });
+});
+after(() => pipeline.stop());
+
+const deadLetterIds = async (source?: string) => (await pipeline.ops.deadLetters.list(source ? { source } : {})).items.map((i) => i.deliveryId!);
+
+test('the new user flow: 20 webhooks dead-letter, the handler is fixed, a replay by source processes each exactly once', async () => {
+  broken = true;
+  const stripeIds = await Promise.all(Array.from({ length: 20 }, () => pipeline.sendStripe()));
+  const { send } = await import('../cli/src/send.ts');
+  const { loadSources } = await import('../shared/src/sources.ts');
+  const github = loadSources('config/sources.local.yaml', {}).find((s) => s.name === 'github')!;
+  for (let i = 0; i < 3; i += 1) await send({ source: github, ingressUrl: `http://127.0.0.1:${pipeline.ingress.port}` });
+
+  await waitFor('23 dead letters', async () => (await deadLetterIds()).length === 23, 30_000);
+  const listed = await pipeline.ops.deadLetters.list({ source: 'stripe' }, { showBody: true });
+  assert.deepEqual(new Set(listed.items.map((i) => i.deliveryId)), new Set(stripeIds));
+  assert.equal(listed.items[0]!.errorClass, 'PermanentError');
+  assert.match(listed.items[0]!.body!, /"object":"event"/);
+  assert.equal((await deadLetterIds()).length, 23, 'listing consumed nothing');
+
+  const dry = await pipeline.ops.deadLetters.replay({ filter: { source: 'stripe' }, dryRun: true, maxReplays: 5 });
+  assert.deepEqual({ matched: dry.matched, replayed: dry.replayed, scanned: dry.scanned }, { matched: 20, replayed: 0, scanned: 23 });
+  assert.equal((await deadLetterIds()).length, 23, 'a dry run changes nothing');
+
+  broken = false;
+  let asked = -1;
+  const summary = await pipeline.ops.deadLetters.replay({ filter: { source: 'stripe' }, maxReplays: 5, confirm: async (count) => ((asked = count), true) });
+  assert.equal(asked, 20, 'the count is shown before acting');
+  assert.deepEqual({ matched: summary.matched, replayed: summary.replayed, failed: summary.failed, skipped: summary.skipped }, { matched: 20, replayed: 20, failed: 0, skipped: 0 });
+
+  await waitFor('20 replayed events processed', async () => {
+    const entries = await Promise.all(stripeIds.map((id) => pipeline.ledger(id)));
+    return entries.every((e) => e?.status === 'processed');
+  }, 30_000);
+  for (const id of stripeIds) assert.equal(runs.get(id), 1, `${id} ran once`);
+  assert.equal((await pipeline.ledger(stripeIds[0]!))!.replayCount, 1);
+  assert.deepEqual((await deadLetterIds()).length, 3, 'the non-matching github dead letters stayed');
+  assert.deepEqual(await deadLetterIds('stripe'), []);
+});
+
+test('declining the confirmation, or a filter matching nothing, leaves every dead letter in place', async () => {
+  const before = (await deadLetterIds()).length;
+  const declined = await pipeline.ops.deadLetters.replay({ filter: {}, maxReplays: 5, confirm: async () => false });
+  assert.equal(declined.replayed, 0);
+  const none = await pipeline.ops.deadLetters.replay({ filter: { source: 'nope' }, maxReplays: 5 });
+  assert.equal(none.matched, 0);
+  assert.equal((await deadLetterIds()).length, before);
+});
+
+test('a crash between the confirmed republish and the ack leaves one duplicate, which the ledger marks duplicate', async () => {
+  broken = true;
+  const id = await pipeline.sendStripe();
+  await waitFor(`${id} dead-lettered`, async () => (await deadLetterIds()).includes(id), 30_000);
+  broken = false;
+  const crashed = await pipeline.ops.deadLetters.replay({
+    filter: { deliveryIds: [id] },
+    maxReplays: 5,
+    beforeAck: () => {
+      throw new Error('simulated crash after the publish, before the ack');
+    },
+  });
+  assert.deepEqual({ replayed: crashed.replayed, failed: crashed.failed }, { replayed: 0, failed: 1 });
+  await pipeline.logs.waitForOutcome(id, 'processed');
+  assert.ok((await deadLetterIds()).includes(id), 'not acked, so still in the dead-letter subscription');
+
+  const again = await pipeline.ops.deadLetters.replay({ filter: { deliveryIds: [id] }, maxReplays: 5 });
+  assert.equal(again.replayed, 1);
+  await pipeline.logs.waitForOutcome(id, 'duplicate');
+  assert.equal(runs.get(id), 1, 'the handler ran once');
+  assert.ok(!(await deadLetterIds()).includes(id));
+});
+
+test('a message replayed too often is refused with a clear reason and left in place', async () => {
+  broken = true;
+  const id = await pipeline.sendStripe();
+  await waitFor(`${id} dead-lettered`, async () => (await deadLetterIds()).includes(id), 30_000);
+  const first = await pipeline.ops.deadLetters.replay({ filter: { deliveryIds: [id] }, maxReplays: 1 });
+  assert.equal(first.replayed, 1);
+  await waitFor(`${id} dead-lettered again after its replay`, async () => (await pipeline.ops.deadLetters.list({ deliveryIds: [id] })).items[0]?.replayCount === 1, 30_000);
+  const refused = await pipeline.ops.deadLetters.replay({ filter: { deliveryIds: [id] }, maxReplays: 1 });
+  assert.equal(refused.replayed, 0);
+  assert.equal(refused.skipped, 1);
+  assert.match(refused.refused[0]!.reason, /replayed 1 times already \(the limit is 1\)/);
+  assert.ok((await deadLetterIds()).includes(id));
+  broken = false;
+});
+
+test('seek replay re-delivers what was published after the given time: duplicates, unless forced once', async () => {
+  broken = false;
+  const early = await pipeline.sendStripe();
+  await pipeline.logs.waitForOutcome(early, 'processed');
+  // The emulator seeks to whole seconds: put a second boundary between the two events.
+  const since = new Date(Math.ceil(Date.now() / 1000) * 1000);
+  await waitFor('the next whole second', () => Date.now() > since.getTime() + 50);
+  const late = await pipeline.sendStripe();
+  await pipeline.logs.waitForOutcome(late, 'processed');
+
+  const { pubsub, processor } = pipeline;
+  await seekReplay({ pubsub, firestore: processor.firestore, subscription: pipeline.topology.pushSubscription, since, force: false });
+  await pipeline.logs.waitForOutcome(late, 'duplicate');
+  assert.equal(runs.get(late), 1);
+
+  // Forced: the handlers run again, once, for what was settled before the request.
+  await seekReplay({ pubsub, firestore: processor.firestore, subscription: pipeline.topology.pushSubscription, since, force: true });
+  await waitFor(`${late} run a second time`, () => runs.get(late) === 2, 30_000);
+  await pipeline.logs.waitForOutcome(late, 'processed', 2);
+  assert.equal(runs.get(early), 1, 'nothing published before --since came back');
+  assert.equal(pipeline.logs.deliveries(early).length, 1);
+});
