@@ -5,6 +5,7 @@ export const ADMIN_PAGE = /* html */ `<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>hookpipe admin</title>
 <style>
   :root { font: 14px/1.4 system-ui, sans-serif; color: #1d2330; background: #f6f7f9; }
@@ -76,7 +77,8 @@ export const ADMIN_PAGE = /* html */ `<!doctype html>
 </main>
 <script>
 const $ = (selector) => document.querySelector(selector);
-const api = 'api';
+const base = location.pathname.endsWith('/') ? location.pathname.slice(0, -1) : location.pathname;
+const api = base + '/api';
 let deadLetters = [];
 
 function say(text, isError) {

@@ -84,12 +84,13 @@ export class DeadLetterQueue {
   async #pullAll(): Promise<Received[]> {
     const all: Received[] = [];
     let empty = 0;
-    while (all.length < this.#scanLimit && empty < 2) {
+    // An empty pull ends the scan once something came; with nothing yet, one more try, as a pull may come back empty.
+    while (all.length < this.#scanLimit && empty < (all.length > 0 ? 1 : 2)) {
       let received: Received[] = [];
       try {
         const [response] = await this.#client.pull(
           { subscription: this.#subscription, maxMessages: Math.min(1000, this.#scanLimit - all.length) },
-          { timeout: 2000, retry: null },
+          { timeout: 1500, retry: null },
         );
         received = response.receivedMessages ?? [];
       } catch (error) {
