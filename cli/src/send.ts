@@ -78,7 +78,7 @@ export function prepareSend(options: SendOptions, now = Math.floor(Date.now() / 
 
 export async function send(options: SendOptions): Promise<{ status: number; text: string }> {
   const { url, headers, body, last } = prepareSend(options);
-  const response = await fetch(url, { method: 'POST', headers, body });
+  const response = await fetch(url, { method: 'POST', headers, body: new Uint8Array(body) });
   if (options.stateDir !== undefined) {
     mkdirSync(options.stateDir, { recursive: true });
     writeFileSync(lastSentPath(options.stateDir, options.source.name), JSON.stringify(last));

@@ -1,0 +1,84 @@
+# Three identities, each with only what it needs.
+resource "google_service_account" "ingress" {
+  account_id   = "hookpipe-ingress"
+  display_name = "hookpipe ingress: verifies webhooks and publishes them"
+}
+
+resource "google_service_account" "processor" {
+  account_id   = "hookpipe-processor"
+  display_name = "hookpipe processor: runs handlers, keeps the ledger, dead-letters and replays"
+}
+
+resource "google_service_account" "push" {
+  account_id   = "hookpipe-push"
+  display_name = "hookpipe push identity: Pub/Sub pushes to the processor as this account"
+}
+
+# Ingress: publish to the events topic (and read its metadata, for /readyz); read its sources' secrets.
+resource "google_pubsub_topic_iam_member" "ingress_publishes_events" {
+  topic  = google_pubsub_topic.events.name
+  role   = "roles/pubsub.publisher"
+  member = google_service_account.ingress.member
+}
+
+resource "google_pubsub_topic_iam_member" "ingress_reads_events_topic" {
+  topic  = google_pubsub_topic.events.name
+  role   = "roles/pubsub.viewer"
+  member = google_service_account.ingress.member
+}
+
+# Processor: publish dead letters; read and ack the dead-letter subscription and republish replays (admin API);
+# seek its own subscription (seek replay); use Firestore (the ledger and the example handlers).
+resource "google_pubsub_topic_iam_member" "processor_publishes_dead_letters" {
+  topic  = google_pubsub_topic.dead_letter.name
+  role   = "roles/pubsub.publisher"
+  member = google_service_account.processor.member
+}
+
+resource "google_pubsub_subscription_iam_member" "processor_reads_dead_letters" {
+  subscription = google_pubsub_subscription.dead_letter.name
+  role         = "roles/pubsub.subscriber"
+  member       = google_service_account.processor.member
+}
+
+resource "google_pubsub_topic_iam_member" "processor_republishes_replays" {
+  topic  = google_pubsub_topic.events.name
+  role   = "roles/pubsub.publisher"
+  member = google_service_account.processor.member
+}
+
+resource "google_pubsub_subscription_iam_member" "processor_seeks_push" {
+  subscription = google_pubsub_subscription.push.name
+  role         = "roles/pubsub.subscriber"
+  member       = google_service_account.processor.member
+}
+
+resource "google_project_iam_member" "processor_uses_firestore" {
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = google_service_account.processor.member
+}
+
+# Push identity: may only invoke the processor.
+resource "google_cloud_run_v2_service_iam_member" "push_invokes_processor" {
+  name     = google_cloud_run_v2_service.processor.name
+  location = var.region
+  role     = "roles/run.invoker"
+  member   = google_service_account.push.member
+}
+
+resource "google_cloud_run_v2_service_iam_member" "operators_reach_admin" {
+  for_each = toset(var.operators)
+  name     = google_cloud_run_v2_service.processor.name
+  location = var.region
+  role     = "roles/run.invoker"
+  member   = each.value
+}
+
+# The ingress is public: providers call it, and the signatures are its authentication.
+resource "google_cloud_run_v2_service_iam_member" "public_ingress" {
+  name     = google_cloud_run_v2_service.ingress.name
+  location = var.region
+  role     = "roles/run.invoker"
+  member   = "allUsers"
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { DEFAULT_LEDGER_COLLECTION } from '../processor/src/ledger.ts';
+import { TOPOLOGY } from '../shared/src/topology.ts';
+import { first, readTerraform, resource, type Terraform } from '../test/support/terraform.ts';
+import { topologyDrift } from './topology-drift.ts';
+
+let tf: Terraform;
+before(async () => {
+  tf = await readTerraform('infra');
+});
+
+const clone = (): Terraform => structuredClone(tf);
+
+test('infra/*.tf says what shared/src/topology.ts says: names, attempts, backoff, retention, grants, TTL', () => {
+  assert.deepEqual(topologyDrift(tf, TOPOLOGY, DEFAULT_LEDGER_COLLECTION), []);
+});
+
+test('the check catches drift: an attempt count, a backoff, a name, a missing service-agent grant', () => {
+  const attempts = clone();
+  attempts.locals.max_delivery_attempts = 5;
+  assert.match(topologyDrift(attempts, TOPOLOGY, DEFAULT_LEDGER_COLLECTION).join('\n'), /max delivery attempts: Terraform has 5, the topology 10/);
+
+  const backoff = clone();
+  (first(backoff.resources.google_pubsub_subscription!.push!.retry_policy) as Record<string, unknown>).maximum_backoff = '300s';
+  assert.match(topologyDrift(backoff, TOPOLOGY, DEFAULT_LEDGER_COLLECTION).join('\n'), /maximum backoff/);
+
+  const renamed = clone();
+  renamed.locals.dead_letter_topic = 'webhooks-dlq';
+  assert.match(topologyDrift(renamed, TOPOLOGY, DEFAULT_LEDGER_COLLECTION).join('\n'), /dead-letter topic name/);
+
+  const ungranted = clone();
+  delete ungranted.resources.google_pubsub_topic_iam_member!.service_agent_publishes_dead_letters;
+  assert.match(topologyDrift(ungranted, TOPOLOGY, DEFAULT_LEDGER_COLLECTION).join('\n'), /not granted roles\/pubsub.publisher on the dead-letter topic/);
+
+  const unsubscribed = clone();
+  delete unsubscribed.resources.google_pubsub_subscription_iam_member!.service_agent_subscribes_push;
+  assert.match(topologyDrift(unsubscribed, TOPOLOGY, DEFAULT_LEDGER_COLLECTION).join('\n'), /not granted roles\/pubsub.subscriber on the push subscription/);
+});
+
+test('least privilege: the ingress only publishes to the events topic and reads its secrets; the push identity only invokes the processor', () => {
+  const grantsOf = (member: string) =>
+    Object.entries(tf.resources)
+      .filter(([type]) => type.endsWith('_iam_member'))
+      .flatMap(([type, byName]) => Object.values(byName).filter((grant) => grant.member === member).map((grant) => `${type} ${grant.role} ${grant.topic ?? grant.subscription ?? grant.secret_id ?? grant.name ?? grant.project}`));
+  assert.deepEqual(grantsOf('${google_service_account.ingress.member}').sort(), [
+    'google_pubsub_topic_iam_member roles/pubsub.publisher ${google_pubsub_topic.events.name}',
+    'google_pubsub_topic_iam_member roles/pubsub.viewer ${google_pubsub_topic.events.name}',
+    'google_secret_manager_secret_iam_member roles/secretmanager.secretAccessor ${google_secret_manager_secret.source[each.key].id}',
+  ]);
+  assert.deepEqual(grantsOf('${google_service_account.push.member}'), ['google_cloud_run_v2_service_iam_member roles/run.invoker ${google_cloud_run_v2_service.processor.name}']);
+  const processor = grantsOf('${google_service_account.processor.member}');
+  assert.ok(processor.includes('google_pubsub_topic_iam_member roles/pubsub.publisher ${google_pubsub_topic.dead_letter.name}'));
+  assert.ok(processor.includes('google_project_iam_member roles/datastore.user ${var.project_id}'));
+  assert.ok(!processor.some((grant) => /roles\/(owner|editor|pubsub\.admin)/.test(grant)));
+});
+
+test('the processor is private and configured as the topology says; the ingress is public with CPU boost and warm instances', () => {
+  const invokers = Object.values(tf.resources.google_cloud_run_v2_service_iam_member!);
+  assert.deepEqual(invokers.filter((grant) => grant.member === 'allUsers').map((grant) => grant.name), ['${google_cloud_run_v2_service.ingress.name}']);
+
+  const processor = resource(tf, 'google_cloud_run_v2_service', 'processor');
+  const env = first(first(first(processor.template).containers).dynamic);
+  const settings = (first(env.env) as { for_each: Record<string, string> }).for_each;
+  assert.equal(settings.HOOKPIPE_PUSH_AUTH, 'oidc');
+  assert.equal(settings.HOOKPIPE_DEAD_LETTER_TOPIC, TOPOLOGY.deadLetterTopic);
+  assert.equal(settings.HOOKPIPE_PUSH_SUBSCRIPTION, TOPOLOGY.pushSubscription);
+  assert.equal(settings.HOOKPIPE_MAX_DELIVERY_ATTEMPTS, '${tostring(local.max_delivery_attempts)}');
+  assert.equal(first(processor.template).timeout, `${TOPOLOGY.ackDeadlineSeconds}s`);
+
+  const ingress = resource(tf, 'google_cloud_run_v2_service', 'ingress');
+  const container = first(first(ingress.template).containers);
+  assert.equal(first(container.resources).startup_cpu_boost, true);
+  assert.equal(first(first(ingress.template).scaling).min_instance_count, '${var.ingress_min_instances}');
+  assert.equal(tf.variables.ingress_min_instances!.default, 1);
+});

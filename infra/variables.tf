@@ -1,0 +1,85 @@
+variable "project_id" {
+  description = "The Google Cloud project hookpipe runs in."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the Cloud Run services and the Artifact Registry repository."
+  type        = string
+  default     = "europe-west1"
+}
+
+variable "firestore_location" {
+  description = "Location of the Firestore database that holds the ledger (a region or a multi-region such as eur3)."
+  type        = string
+  default     = "eur3"
+}
+
+variable "image_tag" {
+  description = "Image tag deployed by Terraform at creation; later deploys come from Cloud Build (tagged with the commit) and Terraform leaves the image alone."
+  type        = string
+  default     = "latest"
+}
+
+variable "sources" {
+  description = "One entry per webhook source: the environment variable its sources-file entry names (secrets: [{ env: ... }]). Each gets a Secret Manager secret mounted into the ingress as that variable."
+  type = map(object({
+    env = string
+  }))
+  default = {
+    stripe = { env = "STRIPE_WEBHOOK_SECRET" }
+    github = { env = "GITHUB_WEBHOOK_SECRET" }
+  }
+}
+
+variable "sources_file" {
+  description = "Path of the sources file inside the image."
+  type        = string
+  default     = "config/sources.yaml"
+}
+
+variable "ingress_min_instances" {
+  description = "Instances kept warm, so a burst after a quiet spell does not wait for cold starts."
+  type        = number
+  default     = 1
+}
+
+variable "ingress_max_instances" {
+  type    = number
+  default = 100
+}
+
+variable "ingress_concurrency" {
+  description = "Requests per ingress instance; the ingress only verifies and publishes, so it takes many at once."
+  type        = number
+  default     = 250
+}
+
+variable "processor_max_instances" {
+  type    = number
+  default = 50
+}
+
+variable "processor_concurrency" {
+  description = "Pushes per processor instance (HOOKPIPE_MAX_CONCURRENT_DELIVERIES bounds the handlers running at once inside it)."
+  type        = number
+  default     = 32
+}
+
+variable "handlers_module" {
+  description = "HOOKPIPE_HANDLERS for the processor: the handlers module inside the image."
+  type        = string
+  default     = "dist/processor/src/examples/handlers.js"
+}
+
+variable "operators" {
+  description = "Members (user:, group:) who may reach the processor's admin page through `gcloud run services proxy`."
+  type        = list(string)
+  default     = []
+}
+
+variable "cloudbuild_service_account" {
+  description = "The service account Cloud Build deploys with; empty for the project's default Cloud Build account."
+  type        = string
+  default     = ""
+}
