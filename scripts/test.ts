@@ -8,7 +8,7 @@ import { LOCAL_PROJECT, startEmulator, type Emulator } from './emulators.ts';
 const ROOTS = ['shared', 'ingress', 'processor', 'cli', 'scripts', 'infra', 'test'];
 const SKIP = new Set(['node_modules', 'dist', '.tools', '.git']);
 
-function findTests(dir: string, out: string[] = []): string[] {
+function findTests(dir: string, out: string[] = [], suffix = '.test.ts'): string[] {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -18,8 +18,8 @@ function findTests(dir: string, out: string[] = []): string[] {
   for (const entry of entries) {
     if (SKIP.has(entry.name)) continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) findTests(path, out);
-    else if (entry.name.endsWith('.test.ts')) out.push(path);
+    if (entry.isDirectory()) findTests(path, out, suffix);
+    else if (entry.name.endsWith(suffix)) out.push(path);
   }
   return out;
 }
@@ -31,14 +31,18 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<n
   });
 }
 
-const filters = process.argv.slice(2);
-const files = ROOTS.flatMap((root) => findTests(root)).filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)));
+// `npm run test:reliability` runs the reliability scenarios (test/reliability/*.reliability.ts) instead.
+const reliability = process.argv.includes('--reliability');
+const filters = process.argv.slice(2).filter((arg) => arg !== '--reliability');
+const files = (reliability ? findTests('test/reliability', [], '.reliability.ts') : ROOTS.flatMap((root) => findTests(root))).filter(
+  (file) => filters.length === 0 || filters.some((f) => file.includes(f)),
+);
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
 
-if (filters.length === 0) {
+if (filters.length === 0 && !reliability) {
   const typecheck = await run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', 'tsconfig.json'], process.env);
   if (typecheck !== 0) process.exit(typecheck);
 }
@@ -53,7 +57,9 @@ try {
     env[`${emulator.kind.toUpperCase()}_EMULATOR_HOST`] = emulator.host;
   }
   console.log(`emulators: pubsub ${env.PUBSUB_EMULATOR_HOST}, firestore ${env.FIRESTORE_EMULATOR_HOST}`);
-  code = await run(process.execPath, ['--test', '--test-concurrency=4', '--test-timeout=120000', ...files], env);
+  // The reliability scenarios load the machine on purpose: one at a time.
+  const concurrency = reliability ? 1 : 4;
+  code = await run(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files], env);
 } finally {
   await Promise.all(emulators.map((emulator) => emulator.stop()));
 }

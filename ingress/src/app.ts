@@ -56,6 +56,8 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
     const started = performance.now();
     c.set('log', {});
     await next();
+    // While shutting down, keep-alive clients are told to go, so the server can close.
+    if (deps.isShuttingDown?.()) c.res.headers.set('connection', 'close');
     const status = c.res.status;
     const fields = c.get('log');
     const path = new URL(c.req.url).pathname;
@@ -73,7 +75,10 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
       ...traceField(c.req.raw.headers, deps.projectId),
       ...fields,
     };
-    if (status >= 500) deps.logger.error(entry, 'webhook not accepted');
+    // A 503 the provider retries by design (shutting down, at capacity) is a warning; a failed publish is an error.
+    const expected = fields.code === 'shutting_down' || fields.code === 'overloaded';
+    if (status >= 500 && !expected) deps.logger.error(entry, 'webhook not accepted');
+    else if (status >= 500) deps.logger.warn(entry, 'webhook deferred');
     else if (status >= 400) deps.logger.warn(entry, 'webhook refused');
     else deps.logger.info(entry, status === 202 ? 'webhook accepted' : 'webhook answered');
   });
@@ -134,8 +139,10 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
 
   app.onError((error, c) => {
     if (error instanceof HttpError) {
-      if (error.status >= 400 && error.status < 500) c.get('log').reason = error.message;
-      else c.get('log').error = { code: error.code, message: error.message, cause: String((error.cause as Error)?.message ?? '') };
+      const log = c.get('log');
+      log.code = error.code;
+      if (error.status >= 400 && error.status < 500) log.reason = error.message;
+      else log.error = { message: error.message, cause: String((error.cause as Error)?.message ?? '') };
       return errorResponse(error);
     }
     c.get('log').error = { name: error.name, message: error.message, stack: error.stack };

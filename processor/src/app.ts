@@ -31,6 +31,12 @@ export function logDelivery(logger: Logger, result: DeliveryResult, durationMs: 
 export function createProcessorApp(deps: ProcessorDeps): Hono {
   const app = new Hono();
 
+  app.use('*', async (c, next) => {
+    await next();
+    // While shutting down, keep-alive clients (Pub/Sub's push) are told to go, so the server can close.
+    if (deps.isShuttingDown?.()) c.res.headers.set('connection', 'close');
+  });
+
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     const ready = !deps.isShuttingDown?.() && (await deps.ready().catch(() => false));

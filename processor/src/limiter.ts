@@ -2,11 +2,16 @@
 export function createLimiter(limit: number) {
   let active = 0;
   const queue: Array<() => void> = [];
+  let onIdle: Array<() => void> = [];
   // A finishing task hands its slot straight to the next waiter, so a newcomer cannot slip in between.
   const release = () => {
     const next = queue.shift();
-    if (next) next();
-    else active -= 1;
+    if (next) return next();
+    active -= 1;
+    if (active === 0) {
+      for (const resolve of onIdle) resolve();
+      onIdle = [];
+    }
   };
   return {
     async run<T>(task: () => Promise<T>): Promise<T> {
@@ -19,5 +24,7 @@ export function createLimiter(limit: number) {
       }
     },
     stats: () => ({ active, waiting: queue.length }),
+    /** Resolves once nothing runs or waits. */
+    idle: () => (active === 0 ? Promise.resolve() : new Promise<void>((resolve) => onIdle.push(resolve))),
   };
 }

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../../shared/src/errors.ts';
 import { createLogger, type Logger } from '../../shared/src/logger.ts';
 import { createPubSub, openTopic } from '../../shared/src/pubsub.ts';
+import { closeServer } from '../../shared/src/shutdown.ts';
 import { createProcessorApp } from './app.ts';
 import { readProcessorConfig } from './config.ts';
 import type { DeliveryDeps } from './deliver.ts';
@@ -48,8 +49,9 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
   const handlers = overrides.handlers ?? (await loadHandlers(moduleSpecifier(config.HOOKPIPE_HANDLERS), { firestore, env, logger }));
   const ledger = new FirestoreLedger(firestore, {
     collection: config.HOOKPIPE_LEDGER_COLLECTION,
-    // A claim outlives the handler's deadline, so a live handler never loses it to a redelivery.
-    leaseMs: config.HOOKPIPE_HANDLER_TIMEOUT_MS + 15_000,
+    // A claim outlives the handler's deadline, so a live handler never loses it to a redelivery; the margin scales
+    // with the deadline so that a claim left by a killed instance is taken back soon when deadlines are short.
+    leaseMs: config.HOOKPIPE_HANDLER_TIMEOUT_MS + Math.min(15_000, Math.max(2_000, config.HOOKPIPE_HANDLER_TIMEOUT_MS)),
     retentionDays: config.HOOKPIPE_LEDGER_RETENTION_DAYS,
   });
 
@@ -115,9 +117,7 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
       process.exit(1);
     }, config.HOOKPIPE_SHUTDOWN_TIMEOUT_MS);
     hardStop.unref();
-    const closed = new Promise<void>((resolveClose) => server.close(() => resolveClose()));
-    server.closeIdleConnections();
-    await closed;
+    await closeServer(server, () => limiter.idle());
     await deadLetterTopic.flush();
     await ops?.close();
     await Promise.all([pubsub.close(), firestore.terminate()]);
