@@ -117,7 +117,8 @@ async function main(): Promise<void> {
 
   // The emulator sends no OIDC token, so push authentication is off here, and only here.
   const processor = run('processor', 'processor/src/main.ts', { ...env, PORT: String(PROCESSOR_PORT), HOOKPIPE_PUSH_AUTH: 'none' });
-  const ingress = run('ingress', 'ingress/src/main.ts', { ...env, PORT: String(INGRESS_PORT) });
+  // Locally every accepted webhook is shown; in production those lines are debug (Cloud Run logs each request).
+  const ingress = run('ingress', 'ingress/src/main.ts', { LOG_LEVEL: 'debug', ...env, PORT: String(INGRESS_PORT) });
   await Promise.all([waitFor(`http://127.0.0.1:${PROCESSOR_PORT}/healthz`, processor), waitFor(`http://127.0.0.1:${INGRESS_PORT}/healthz`, ingress)]);
 
   say(`

@@ -17,7 +17,7 @@ const sources = parseSources({
   ],
 });
 
-function harness(overrides: Partial<IngressDeps> & { fail?: Error } = {}) {
+function harness(overrides: Partial<IngressDeps> & { fail?: Error; level?: string } = {}) {
   const published: OutgoingMessage[] = [];
   const lines: string[] = [];
   const publisher: BoundedPublisher = {
@@ -29,7 +29,7 @@ function harness(overrides: Partial<IngressDeps> & { fail?: Error } = {}) {
     outstanding: () => ({ messages: 0, bytes: 0 }),
     drain: async () => {},
   };
-  const logger = createLogger({ service: 'ingress', destination: { write: (line: string) => void lines.push(line) } });
+  const logger = createLogger({ service: 'ingress', level: overrides.level ?? 'debug', destination: { write: (line: string) => void lines.push(line) } });
   const app = createIngressApp({ sources, publisher, logger, ready: async () => true, clock: () => 1_763_000_000_000, ...overrides });
   return { app, published, lines };
 }
@@ -198,10 +198,19 @@ test('log lines carry severity, httpRequest and the trace in the shape Cloud Log
     },
   });
   const entry = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
-  assert.equal(entry.severity, 'INFO');
+  assert.equal(entry.severity, 'DEBUG');
   assert.equal(entry.message, 'webhook accepted');
   assert.equal(entry['logging.googleapis.com/trace'], 'projects/proj/traces/105445aa7843bc8bf206b12000100000');
   assert.deepEqual(Object.keys(entry.httpRequest as object).sort(), ['latency', 'requestMethod', 'requestSize', 'requestUrl', 'status', 'userAgent']);
   assert.equal(entry.deliveryId, 'evt_123');
   assert.equal(entry.messageId, '1');
+});
+
+test('at the default level accepted webhooks are not logged (Cloud Run logs every request), refusals are', async () => {
+  const { app, lines } = harness({ level: 'info' });
+  assert.equal((await app.request('/webhooks/stripe', post('/webhooks/stripe', body, stripeHeaders(body)))).status, 202);
+  assert.equal(lines.length, 0);
+  assert.equal((await app.request('/webhooks/stripe', post('/webhooks/stripe', body, stripeHeaders(body, 'whsec_other')))).status, 401);
+  assert.equal(lines.length, 1);
+  assert.equal((JSON.parse(lines[0]!) as { severity: string }).severity, 'WARNING');
 });

@@ -8,7 +8,7 @@ import { traceField, type Logger } from '../../shared/src/logger.ts';
 import type { Source } from '../../shared/src/sources.ts';
 import { readIncoming, readRequest } from './body.ts';
 import { handshake, ingest, prepareSources } from './ingest.ts';
-import type { Reply, WebhookRequest } from './providers/types.ts';
+import type { HeaderReader, Reply, WebhookRequest } from './providers/types.ts';
 import type { BoundedPublisher } from './publisher.ts';
 
 export interface IngressDeps {
@@ -26,7 +26,18 @@ export interface IngressDeps {
   newId?: () => string;
 }
 
-type Env = { Bindings: Partial<HttpBindings>; Variables: { log: Record<string, unknown> } };
+type Env = { Bindings: Partial<HttpBindings>; Variables: { log: Record<string, unknown>; headers: HeaderReader } };
+
+/** Node's header object read in place: building a web Headers for every request costs more than the lookups. */
+function nodeHeaders(headers: Record<string, string | string[] | undefined>): HeaderReader {
+  return {
+    get(name) {
+      const value = headers[name.toLowerCase()];
+      if (value === undefined) return null;
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
+}
 
 function publicUrlOf(c: Context<Env>, deps: IngressDeps): URL {
   const url = new URL(c.req.url);
@@ -35,8 +46,9 @@ function publicUrlOf(c: Context<Env>, deps: IngressDeps): URL {
     return new URL(`${base.pathname.replace(/\/$/, '')}${url.pathname}${url.search}`, base.origin);
   }
   if (deps.trustProxy) {
-    const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim();
-    const host = c.req.header('x-forwarded-host')?.split(',')[0]?.trim();
+    const headers = c.get('headers');
+    const proto = headers.get('x-forwarded-proto')?.split(',')[0]?.trim();
+    const host = headers.get('x-forwarded-host')?.split(',')[0]?.trim();
     if (proto === 'https' || proto === 'http') url.protocol = `${proto}:`;
     if (host) url.host = host;
   }
@@ -54,14 +66,19 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
 
   app.use('*', async (c, next) => {
     const started = performance.now();
+    const headers = c.env?.incoming ? nodeHeaders(c.env.incoming.headers) : c.req.raw.headers;
     c.set('log', {});
+    c.set('headers', headers);
     await next();
     // While shutting down, keep-alive clients are told to go, so the server can close.
     if (deps.isShuttingDown?.()) c.res.headers.set('connection', 'close');
     const status = c.res.status;
     const fields = c.get('log');
-    const path = new URL(c.req.url).pathname;
+    const path = c.req.path;
     if (path === '/healthz' || path === '/readyz') return;
+    // Accepted webhooks are logged at debug: Cloud Run logs every request, and the processor logs every delivery
+    // with its delivery and message ids. Refusals and failures are always logged.
+    if (status < 300 && !deps.logger.isLevelEnabled('debug')) return;
     // Query strings stay out of the logs: Meta's handshake carries its verify token there.
     const entry = {
       httpRequest: {
@@ -69,10 +86,10 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
         requestUrl: path,
         status,
         latency: `${((performance.now() - started) / 1000).toFixed(6)}s`,
-        userAgent: c.req.header('user-agent'),
-        requestSize: c.req.header('content-length'),
+        userAgent: headers.get('user-agent') ?? undefined,
+        requestSize: headers.get('content-length') ?? undefined,
       },
-      ...traceField(c.req.raw.headers, deps.projectId),
+      ...traceField(headers, deps.projectId),
       ...fields,
     };
     // A 503 the provider retries by design (shutting down, at capacity) is a warning; a failed publish is an error.
@@ -80,7 +97,7 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
     if (status >= 500 && !expected) deps.logger.error(entry, 'webhook not accepted');
     else if (status >= 500) deps.logger.warn(entry, 'webhook deferred');
     else if (status >= 400) deps.logger.warn(entry, 'webhook refused');
-    else deps.logger.info(entry, status === 202 ? 'webhook accepted' : 'webhook answered');
+    else deps.logger.debug(entry, status === 202 ? 'webhook accepted' : 'webhook answered');
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -100,7 +117,7 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
 
     if (method === 'GET' || method === 'HEAD') {
       if (!prepared.provider.handshake) throw new HttpError('method_not_allowed', 'webhooks are delivered with POST', { allow });
-      const request: WebhookRequest = { method, url: publicUrlOf(c, deps), headers: c.req.raw.headers, body: Buffer.alloc(0) };
+      const request: WebhookRequest = { method, url: publicUrlOf(c, deps), headers: c.get('headers'), body: Buffer.alloc(0) };
       const reply = handshake(prepared, request);
       if (!reply) throw new HttpError('bad_request', 'this GET is not a handshake this provider knows', { allow });
       log.handshake = true;
@@ -116,7 +133,7 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
     let url: URL | undefined;
     const request: WebhookRequest = {
       method,
-      headers: c.req.raw.headers,
+      headers: c.get('headers'),
       body,
       // Only Twilio and URL-signing HMAC schemes need the URL; the rest never pay for building it.
       get url() {

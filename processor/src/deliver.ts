@@ -180,6 +180,7 @@ export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promi
       deliveryId: attributes.deliveryId,
       eventType: attributes.eventType,
       messageId: message.messageId,
+      receivedAt: new Date(attributes.receivedAt),
       replayCount: attributes.replayCount ?? 0,
       resourceKey,
       handler: handler.name,

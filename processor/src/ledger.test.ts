@@ -40,7 +40,7 @@ after(() => firestore.terminate());
 test('Firestore ledger: claim, complete and duplicate, with the fields operators read and a TTL expiry', async () => {
   const collection = uniqueCollection('ledger');
   const ledger = new FirestoreLedger(firestore, { collection, leaseMs: 60_000, retentionDays: 30 });
-  const claim = { ...input, eventType: 'payment_intent.succeeded', resourceKey: 'pi_1', handler: 'payments' };
+  const claim = { ...input, eventType: 'payment_intent.succeeded', resourceKey: 'pi_1', handler: 'payments', receivedAt: new Date(now.getTime() - 50) };
   assert.deepEqual(await ledger.claim(claim), { kind: 'claimed', attempts: 1 });
   const processing = (await ledger.get('stripe', 'evt_1'))!;
   assert.equal(processing.status, 'processing');
@@ -56,7 +56,7 @@ test('Firestore ledger: claim, complete and duplicate, with the fields operators
   assert.deepEqual(await ledger.claim({ ...claim, messageId: 'm2' }), { kind: 'duplicate', status: 'processed' });
   const raw = (await firestore.collection(collection).doc('stripe:evt_1').get()).data()!;
   assert.deepEqual(Object.keys(raw).sort(), [
-    'attempts', 'createdAt', 'deliveryId', 'eventType', 'expireAt', 'handler', 'messageId', 'processedAt', 'replayCount', 'resourceKey', 'source', 'status', 'updatedAt',
+    'attempts', 'createdAt', 'deliveryId', 'eventType', 'expireAt', 'handler', 'messageId', 'processedAt', 'receivedAt', 'replayCount', 'resourceKey', 'source', 'status', 'updatedAt',
   ]);
 });
 

@@ -15,6 +15,8 @@ export interface LedgerEntry {
   deliveryId: string;
   eventType?: string | undefined;
   messageId: string;
+  /** When the ingress accepted the event. */
+  receivedAt?: Date | undefined;
   status: LedgerStatus;
   attempts: number;
   /** How many operator replays this event has had; a replay may run an event again, a plain redelivery not. */
@@ -35,6 +37,7 @@ export interface ClaimInput {
   deliveryId: string;
   eventType?: string | undefined;
   messageId: string;
+  receivedAt?: Date | undefined;
   replayCount: number;
   resourceKey?: string | undefined;
   handler?: string | undefined;
@@ -104,6 +107,7 @@ export function entryFromFirestore(data: DocumentData): LedgerEntry {
     createdAt: toDate(data.createdAt)!,
     updatedAt: toDate(data.updatedAt)!,
     processedAt: toDate(data.processedAt),
+    receivedAt: toDate(data.receivedAt),
     leaseExpiresAt: toDate(data.leaseExpiresAt),
     expireAt: toDate(data.expireAt)!,
   };
@@ -146,6 +150,7 @@ export class FirestoreLedger implements Ledger {
         ...(input.eventType === undefined ? {} : { eventType: input.eventType }),
         ...(input.resourceKey === undefined ? {} : { resourceKey: input.resourceKey }),
         ...(input.handler === undefined ? {} : { handler: input.handler }),
+        ...(input.receivedAt === undefined ? {} : { receivedAt: input.receivedAt }),
       };
       if (existing) tx.update(ref, fields);
       else tx.create(ref, { ...fields, createdAt: input.now });

@@ -1,6 +1,6 @@
 // Structured logs in the shape Cloud Logging reads from stdout: `severity`, `message`, `httpRequest` and
-// `logging.googleapis.com/trace`. Bodies and secrets are never passed to the logger; the redact list is a second
-// line of defence for header objects that might be.
+// `logging.googleapis.com/trace`. Bodies, secrets and header objects are never passed to the logger (the tests
+// check the lines); pino's redaction is not used, as it costs every line a pass over its paths.
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
@@ -24,10 +24,6 @@ export function createLogger(options: { service: string; level?: string; destina
       formatters: {
         level: (label) => ({ severity: SEVERITY[label] ?? 'DEFAULT' }),
       },
-      redact: {
-        paths: ['*.headers.authorization', '*.headers["stripe-signature"]', 'secret', 'secrets', '*.secret', '*.secrets', 'body', '*.body'],
-        censor: '[redacted]',
-      },
     },
     options.destination ?? pino.destination({ sync: false }),
   );
@@ -37,7 +33,7 @@ export function createLogger(options: { service: string; level?: string; destina
  * The trace field Cloud Logging uses to group a request's lines, from `traceparent` or Cloud Run's
  * `X-Cloud-Trace-Context`; undefined when no project is known or no header came.
  */
-export function traceField(headers: Headers, projectId: string | undefined): Record<string, string> {
+export function traceField(headers: { get(name: string): string | null }, projectId: string | undefined): Record<string, string> {
   if (!projectId) return {};
   const traceparent = headers.get('traceparent');
   let traceId = traceparent ? /^[0-9a-f]{2}-([0-9a-f]{32})-/.exec(traceparent)?.[1] : undefined;

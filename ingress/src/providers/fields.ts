@@ -1,3 +1,5 @@
+import type { HeaderReader } from './types.ts';
+
 /** A string (or number) at a path of a parsed payload, or undefined; tolerant of any shape a sender may post. */
 export function textAt(payload: unknown, ...path: string[]): string | undefined {
   let node = payload;
@@ -14,6 +16,6 @@ export function formFields(body: Buffer): Array<[string, string]> {
   return [...new URLSearchParams(body.toString('utf8'))];
 }
 
-export function isForm(headers: Headers): boolean {
+export function isForm(headers: HeaderReader): boolean {
   return (headers.get('content-type') ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
 }

@@ -1,11 +1,16 @@
 import type { ProviderName, ProviderOptions } from '../../../shared/src/sources.ts';
 
+/** Case-insensitive header lookup: a web `Headers` fits, and so does the ingress's view over Node's header object. */
+export interface HeaderReader {
+  get(name: string): string | null;
+}
+
 /** What a verifier sees of a request: nothing framework-specific, so each verifier is a pure function. */
 export interface WebhookRequest {
   method: string;
   /** The URL as the provider called it (behind a proxy, the public one). */
   url: URL;
-  headers: Headers;
+  headers: HeaderReader;
   body: Buffer;
 }
 
