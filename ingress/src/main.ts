@@ -2,10 +2,9 @@
 // process, and a SIGTERM handler that stops taking requests, lets the ones under way finish and flushes.
 import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
-import { ConfigError } from '../../shared/src/errors.ts';
 import { createLogger } from '../../shared/src/logger.ts';
 import { createPubSub, openTopic } from '../../shared/src/pubsub.ts';
-import { closeServer } from '../../shared/src/shutdown.ts';
+import { closeServer, runService, shutdownWatchdog } from '../../shared/src/shutdown.ts';
 import { loadSources } from '../../shared/src/sources.ts';
 import { TOPOLOGY } from '../../shared/src/topology.ts';
 import { createIngressApp } from './app.ts';
@@ -67,15 +66,10 @@ export async function startIngress(env: NodeJS.ProcessEnv = process.env) {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info({ signal, outstanding: publisher.outstanding() }, 'ingress shutting down');
-    const hardStop = setTimeout(() => {
-      logger.error({ outstanding: publisher.outstanding() }, 'shutdown timed out');
-      logger.flush();
-      process.exit(1);
-    }, config.HOOKPIPE_SHUTDOWN_TIMEOUT_MS);
-    hardStop.unref();
+    const stopWatchdog = shutdownWatchdog(config.HOOKPIPE_SHUTDOWN_TIMEOUT_MS, logger, () => ({ outstanding: publisher.outstanding() }));
     await closeServer(server, () => publisher.drain());
     await pubsub.close();
-    clearTimeout(hardStop);
+    stopWatchdog();
     logger.info('ingress stopped');
     logger.flush();
   }
@@ -83,25 +77,4 @@ export async function startIngress(env: NodeJS.ProcessEnv = process.env) {
   return { server, port, app, publisher, shutdown, logger };
 }
 
-if (import.meta.main) {
-  try {
-    const ingress = await startIngress();
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
-        ingress.shutdown(signal).then(
-          () => process.exit(0),
-          (error: unknown) => {
-            ingress.logger.error({ error: String(error) }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      });
-    }
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`ingress: ${error.message}`);
-      process.exit(2);
-    }
-    throw error;
-  }
-}
+if (import.meta.main) await runService('ingress', () => startIngress());

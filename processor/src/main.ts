@@ -4,10 +4,9 @@ import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError } from '../../shared/src/errors.ts';
 import { createLogger, type Logger } from '../../shared/src/logger.ts';
 import { createPubSub, openTopic } from '../../shared/src/pubsub.ts';
-import { closeServer } from '../../shared/src/shutdown.ts';
+import { closeServer, runService, shutdownWatchdog } from '../../shared/src/shutdown.ts';
 import { createProcessorApp } from './app.ts';
 import { readProcessorConfig } from './config.ts';
 import type { DeliveryDeps } from './deliver.ts';
@@ -111,17 +110,12 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info({ signal, ...limiter.stats() }, 'processor shutting down');
-    const hardStop = setTimeout(() => {
-      logger.error(limiter.stats(), 'shutdown timed out');
-      logger.flush();
-      process.exit(1);
-    }, config.HOOKPIPE_SHUTDOWN_TIMEOUT_MS);
-    hardStop.unref();
+    const stopWatchdog = shutdownWatchdog(config.HOOKPIPE_SHUTDOWN_TIMEOUT_MS, logger, () => limiter.stats());
     await closeServer(server, () => limiter.idle());
     await deadLetterTopic.flush();
     await ops?.close();
     await Promise.all([pubsub.close(), firestore.terminate()]);
-    clearTimeout(hardStop);
+    stopWatchdog();
     logger.info('processor stopped');
     logger.flush();
   }
@@ -129,25 +123,4 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
   return { server, port, app, shutdown, logger, firestore, ledger, config, ops };
 }
 
-if (import.meta.main) {
-  try {
-    const processor = await startProcessor();
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
-        processor.shutdown(signal).then(
-          () => process.exit(0),
-          (error: unknown) => {
-            processor.logger.error({ error: String(error) }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      });
-    }
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`processor: ${error.message}`);
-      process.exit(2);
-    }
-    throw error;
-  }
-}
+if (import.meta.main) await runService('processor', () => startProcessor());

@@ -1,4 +1,6 @@
 import type { Server } from 'node:http';
+import { ConfigError } from './errors.ts';
+import type { Logger } from './logger.ts';
 
 /**
  * Stops a server the way Cloud Run wants on SIGTERM: no new connections, the work under way finished (`drain`),
@@ -13,4 +15,42 @@ export async function closeServer(server: Server, drain: () => Promise<void>, gr
   const timer = setTimeout(() => server.closeAllConnections(), graceMs);
   await closed;
   clearTimeout(timer);
+}
+
+/**
+ * A service's process: start it, stop it on SIGTERM or SIGINT (exit 0 once stopped, 1 if stopping failed), and
+ * turn a configuration error into one readable line and exit code 2.
+ */
+export async function runService(name: string, start: () => Promise<{ shutdown(signal: string): Promise<void>; logger: Logger }>): Promise<void> {
+  try {
+    const service = await start();
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        service.shutdown(signal).then(
+          () => process.exit(0),
+          (error: unknown) => {
+            service.logger.error({ error: String(error) }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      });
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`${name}: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+/** Past the deadline a stuck shutdown ends the process anyway, before Cloud Run's SIGKILL, saying so. */
+export function shutdownWatchdog(ms: number, logger: Logger, state: () => object): () => void {
+  const timer = setTimeout(() => {
+    logger.error(state(), 'shutdown timed out');
+    logger.flush();
+    process.exit(1);
+  }, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
 }
