@@ -1,21 +1,13 @@
 // GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`; the delivery GUID and event name come
 // in headers, so the body is never parsed here.
-import { anyKeyMatches, decodeSignature, hmac } from './crypto.ts';
-import { fail, OK, type Provider, type Verdict, type WebhookRequest } from './types.ts';
+import { signBody, verifyBodySignature, type BodySignature } from './body-signature.ts';
+import type { Provider, Verdict, WebhookRequest } from './types.ts';
+
+const HUB: BodySignature = { header: 'x-hub-signature-256', label: 'X-Hub-Signature-256', prefix: 'sha256=', encoding: 'hex' };
 
 /** Shared with Meta, which signs its POSTs the same way. */
-export function verifyHubSignature(request: WebhookRequest, keys: readonly Buffer[]): Verdict {
-  const header = request.headers.get('x-hub-signature-256');
-  if (!header) return fail('missing X-Hub-Signature-256 header');
-  if (!header.startsWith('sha256=')) return fail('X-Hub-Signature-256 is not a sha256 signature');
-  const signature = decodeSignature(header.slice('sha256='.length), 'hex');
-  if (!signature) return fail('X-Hub-Signature-256 is not hex');
-  return anyKeyMatches(keys, [signature], (key) => hmac('sha256', key, request.body)) ? OK : fail('signature mismatch');
-}
-
-export function hubSignature(body: Buffer, secret: string): Record<string, string> {
-  return { 'x-hub-signature-256': `sha256=${hmac('sha256', secret, body).toString('hex')}` };
-}
+export const verifyHubSignature = (request: WebhookRequest, keys: readonly Buffer[]): Verdict => verifyBodySignature(request, keys, HUB);
+export const hubSignature = (body: Buffer, secret: string): Record<string, string> => signBody(body, secret, HUB);
 
 export const github: Provider<'github'> = {
   name: 'github',

@@ -1,16 +1,12 @@
 // Shopify: `X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256 of the raw body>`; id and topic come in headers.
-import { anyKeyMatches, decodeSignature, hmac } from './crypto.ts';
-import { fail, OK, type Provider } from './types.ts';
+import { signBody, verifyBodySignature, type BodySignature } from './body-signature.ts';
+import type { Provider } from './types.ts';
+
+const SIGNATURE: BodySignature = { header: 'x-shopify-hmac-sha256', label: 'X-Shopify-Hmac-Sha256', prefix: '', encoding: 'base64' };
 
 export const shopify: Provider<'shopify'> = {
   name: 'shopify',
-  verify(request, keys) {
-    const header = request.headers.get('x-shopify-hmac-sha256');
-    if (!header) return fail('missing X-Shopify-Hmac-Sha256 header');
-    const signature = decodeSignature(header, 'base64');
-    if (!signature) return fail('X-Shopify-Hmac-Sha256 is not base64');
-    return anyKeyMatches(keys, [signature], (key) => hmac('sha256', key, request.body)) ? OK : fail('signature mismatch');
-  },
+  verify: (request, keys) => verifyBodySignature(request, keys, SIGNATURE),
   describe(request) {
     return {
       deliveryId: request.headers.get('x-shopify-webhook-id') ?? undefined,
@@ -19,7 +15,7 @@ export const shopify: Provider<'shopify'> = {
   },
   sign({ body, id, eventType }, secret) {
     return {
-      'x-shopify-hmac-sha256': hmac('sha256', secret, body).toString('base64'),
+      ...signBody(body, secret, SIGNATURE),
       'x-shopify-webhook-id': id,
       'x-shopify-topic': eventType ?? 'orders/create',
     };

@@ -1,19 +1,15 @@
 // X (Twitter) Account Activity: GET `?crc_token=` is answered with
 // `{"response_token":"sha256=<base64 HMAC-SHA256(consumer secret, crc_token)>"}`; POSTs carry
 // `x-twitter-webhooks-signature: sha256=<base64 HMAC-SHA256 of the body>`.
-import { anyKeyMatches, decodeSignature, hmac } from './crypto.ts';
-import { fail, OK, type Provider } from './types.ts';
+import { signBody, verifyBodySignature, type BodySignature } from './body-signature.ts';
+import { hmac } from './crypto.ts';
+import type { Provider } from './types.ts';
+
+const SIGNATURE: BodySignature = { header: 'x-twitter-webhooks-signature', label: 'x-twitter-webhooks-signature', prefix: 'sha256=', encoding: 'base64' };
 
 export const x: Provider<'x'> = {
   name: 'x',
-  verify(request, keys) {
-    const header = request.headers.get('x-twitter-webhooks-signature');
-    if (!header) return fail('missing x-twitter-webhooks-signature header');
-    if (!header.startsWith('sha256=')) return fail('x-twitter-webhooks-signature is not a sha256 signature');
-    const signature = decodeSignature(header.slice('sha256='.length), 'base64');
-    if (!signature) return fail('x-twitter-webhooks-signature is not base64');
-    return anyKeyMatches(keys, [signature], (key) => hmac('sha256', key, request.body)) ? OK : fail('signature mismatch');
-  },
+  verify: (request, keys) => verifyBodySignature(request, keys, SIGNATURE),
   describe(_request, payload) {
     const body = payload();
     if (body === null || typeof body !== 'object') return {};
@@ -26,7 +22,5 @@ export const x: Provider<'x'> = {
     const responseToken = `sha256=${hmac('sha256', keys[0]!, token).toString('base64')}`;
     return { status: 200, contentType: 'application/json', body: JSON.stringify({ response_token: responseToken }) };
   },
-  sign({ body }, secret) {
-    return { 'x-twitter-webhooks-signature': `sha256=${hmac('sha256', secret, body).toString('base64')}` };
-  },
+  sign: ({ body }, secret) => signBody(body, secret, SIGNATURE),
 };
