@@ -3,7 +3,6 @@
 // payloads and the same load generator, in one run on one machine; then the pipeline end to end. Writes
 // bench/results/<date>.json and .md. It measures and reports; nothing here passes or fails a build.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { availableParallelism, cpus, totalmem } from 'node:os';
