@@ -2,6 +2,7 @@
 // process, and a SIGTERM handler that stops taking requests, lets the ones under way finish and flushes.
 import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
+import { cachedProbe } from '../../shared/src/cached.ts';
 import { createLogger } from '../../shared/src/logger.ts';
 import { createPubSub, openTopic } from '../../shared/src/pubsub.ts';
 import { closeServer, runService, shutdownWatchdog } from '../../shared/src/shutdown.ts';
@@ -29,14 +30,7 @@ export async function startIngress(env: NodeJS.ProcessEnv = process.env) {
     timeoutMs: config.HOOKPIPE_PUBLISH_TIMEOUT_MS,
   });
 
-  // Readiness asks Pub/Sub at most every 5 s, so probes cannot turn into a load of their own.
-  let lastCheck = { at: 0, ready: false };
-  const ready = async () => {
-    if (Date.now() - lastCheck.at < 5000) return lastCheck.ready;
-    const ok = await topic.exists().then(([exists]) => exists, () => false);
-    lastCheck = { at: Date.now(), ready: ok };
-    return ok;
-  };
+  const ready = cachedProbe(async () => (await topic.exists())[0], 5000);
 
   let shuttingDown = false;
   const app = createIngressApp({

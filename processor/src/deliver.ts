@@ -4,6 +4,7 @@
 // dead-lettered (acked only once the dead-letter publish is confirmed), or retry (not acked).
 import { MessageAttributes, type PushEnvelope } from '../../shared/src/contract.ts';
 import { PermanentError } from '../../shared/src/errors.ts';
+import { describeIssues } from '../../shared/src/issues.ts';
 import type { Logger } from '../../shared/src/logger.ts';
 import { deadLetterAttributes, type DeadLetterPort, type DeadLetterReason } from './dead-letter.ts';
 import { findHandler, type Handler } from './handlers.ts';
@@ -93,11 +94,7 @@ function parsePayload(handler: Handler, raw: Buffer, contentType: string | undef
   }
   const result = handler.schema.safeParse(decoded);
   if (result.success) return { ok: true, payload: result.data };
-  // Paths and expectations only: zod's issue messages do not echo payload values.
-  const detail = result.error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`)
-    .join('; ');
+  const detail = describeIssues(result.error, '(payload)', 5).join('; ');
   return { ok: false, error: new SchemaError(`payload does not match ${handler.name}'s schema: ${detail}`) };
 }
 

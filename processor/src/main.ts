@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { cachedProbe } from '../../shared/src/cached.ts';
 import { createLogger, type Logger } from '../../shared/src/logger.ts';
 import { createPubSub, openTopic } from '../../shared/src/pubsub.ts';
 import { closeServer, runService, shutdownWatchdog } from '../../shared/src/shutdown.ts';
@@ -68,17 +69,7 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
         })
       : undefined;
 
-  let lastCheck = { at: 0, ready: false };
-  const ready = async () => {
-    if (Date.now() - lastCheck.at < 5000) return lastCheck.ready;
-    const ok = await firestore
-      .collection(config.HOOKPIPE_LEDGER_COLLECTION)
-      .doc('_readiness')
-      .get()
-      .then(() => true, () => false);
-    lastCheck = { at: Date.now(), ready: ok };
-    return ok;
-  };
+  const ready = cachedProbe(async () => Boolean(await firestore.collection(config.HOOKPIPE_LEDGER_COLLECTION).doc('_readiness').get()), 5000);
 
   let shuttingDown = false;
   const delivery: DeliveryDeps = {

@@ -2,6 +2,7 @@
 // schemas are keyed by variable name, so a failure names the variable and says why.
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import { describeIssues } from './issues.ts';
 
 export const envInt = (fallback: number, bounds: { min?: number; max?: number } = {}) =>
   z.coerce
@@ -25,7 +26,7 @@ export function readConfig<S extends z.ZodObject>(schema: S, env: NodeJS.Process
   const defined = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const result = schema.safeParse(defined);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  const problems = describeIssues(result.error, '(environment)').map((line) => `  - ${line}`);
   throw new ConfigError(`configuration is not valid:\n${problems.join('\n')}`);
 }
 

@@ -5,6 +5,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import { describeIssues } from './issues.ts';
 import { parsePointer } from './json-pointer.ts';
 
 export const PROVIDERS = [
@@ -189,7 +190,7 @@ export type Source = { [P in ProviderName]: SourceBase & { provider: P; options:
 export function parseSources(document: unknown, env: NodeJS.ProcessEnv = process.env, origin = 'sources'): Source[] {
   const result = sourcesFileSchema(env).safeParse(document);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `  - ${formatPath(issue.path)}: ${issue.message}`);
+    const problems = describeIssues(result.error, '(file)').map((line) => `  - ${line}`);
     throw new ConfigError(`${origin} is not valid:\n${problems.join('\n')}`);
   }
   return result.data.sources as Source[];
@@ -210,10 +211,4 @@ export function loadSources(path: string, env: NodeJS.ProcessEnv = process.env):
     throw new ConfigError(`cannot parse the sources file ${path}: ${(error as Error).message}`);
   }
   return parseSources(document, env, path);
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) out += typeof part === 'number' ? `[${part}]` : out === '' ? String(part) : `.${String(part)}`;
-  return out || '(file)';
 }

@@ -6,10 +6,11 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { HttpError } from '../../../shared/src/errors.ts';
 import { errorResponse } from '../../../shared/src/http.ts';
+import { describeIssues } from '../../../shared/src/issues.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import { ADMIN_PAGE } from './admin-page.ts';
 import type { Ops } from './context.ts';
-import { DeadLetterFilter } from './dead-letter-view.ts';
+import { DateLike, DeadLetterFilter } from './dead-letter-view.ts';
 import { EventQuery, findEvent, listEvents } from './events.ts';
 import { seekReplay } from './seek.ts';
 
@@ -24,13 +25,12 @@ const ReplayBody = z.object({
   dryRun: z.boolean().default(false),
 });
 
-const SeekBody = z.object({ since: z.iso.datetime({ offset: true }).transform((s) => new Date(s)), force: z.boolean().default(false) });
+const SeekBody = z.object({ since: DateLike, force: z.boolean().default(false) });
 
 function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; ');
-    throw new HttpError('bad_request', problems);
+    throw new HttpError('bad_request', describeIssues(result.error, '(body)').join('; '));
   }
   return result.data;
 }

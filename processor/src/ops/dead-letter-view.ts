@@ -24,7 +24,8 @@ export interface DeadLetterView {
   body?: string | undefined;
 }
 
-const dateLike = z.union([z.date(), z.iso.datetime({ offset: true }).transform((s) => new Date(s))]);
+/** A time as a Date (from the CLI) or an RFC 3339 string (from the admin API's query and body). */
+export const DateLike = z.union([z.date(), z.iso.datetime({ offset: true }).transform((s) => new Date(s))]);
 
 /** One filter for the CLI flags and the admin API's query string. */
 export const DeadLetterFilter = z.object({
@@ -32,8 +33,8 @@ export const DeadLetterFilter = z.object({
   eventType: z.string().min(1).optional(),
   errorClass: z.string().min(1).optional(),
   deliveryIds: z.array(z.string().min(1)).optional(),
-  since: dateLike.optional(),
-  until: dateLike.optional(),
+  since: DateLike.optional(),
+  until: DateLike.optional(),
 });
 export type DeadLetterFilter = z.infer<typeof DeadLetterFilter>;
 

@@ -3,8 +3,8 @@ import type { Firestore, Query } from '@google-cloud/firestore';
 import { z } from 'zod';
 import { globMatches } from '../handlers.ts';
 import { entryFromFirestore, type LedgerEntry } from '../ledger.ts';
+import { DateLike } from './dead-letter-view.ts';
 
-const dateLike = z.union([z.date(), z.iso.datetime({ offset: true }).transform((s) => new Date(s))]);
 
 export const EventQuery = z.object({
   status: z.enum(['processing', 'processed', 'failed', 'dead-lettered']).optional(),
@@ -12,8 +12,8 @@ export const EventQuery = z.object({
   /** Exact, or a glob (`payment_intent.*`), matched on the newest 1000 events that pass the other filters. */
   eventType: z.string().min(1).optional(),
   resourceKey: z.string().min(1).optional(),
-  since: dateLike.optional(),
-  until: dateLike.optional(),
+  since: DateLike.optional(),
+  until: DateLike.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
 });
 export type EventQuery = z.input<typeof EventQuery>;
