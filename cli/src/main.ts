@@ -1,7 +1,7 @@
 // The `hookpipe` command line. Subcommands are small modules; this file only routes and prints.
 import { parseArgs } from 'node:util';
+import { loadSources } from '../../ingress/src/providers/index.ts';
 import { ConfigError } from '../../shared/src/errors.ts';
-import { loadSources } from '../../shared/src/sources.ts';
 import { dlqCommand, eventsCommand, seekCommand } from './ops-commands.ts';
 import { send } from './send.ts';
 import { UsageError } from './usage.ts';

@@ -2,10 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Source } from '../../shared/src/sources.ts';
-import { providerFor } from '../../ingress/src/providers/index.ts';
-import type { Provider } from '../../ingress/src/providers/types.ts';
-import { sampleFor } from './samples.ts';
+import { signedUrl, sourcePublicUrl } from '../../ingress/src/ingest.ts';
+import { bindProvider, type Source } from '../../ingress/src/providers/index.ts';
 import { UsageError } from './usage.ts';
 
 export interface SendOptions {
@@ -48,6 +46,7 @@ export interface Prepared {
 
 export function prepareSend(options: SendOptions, now = Math.floor(Date.now() / 1000)): Prepared & { last: LastSent } {
   const { source } = options;
+  const provider = bindProvider(source);
   let body: Buffer;
   let contentType: string;
   let eventType: string | undefined;
@@ -57,19 +56,16 @@ export function prepareSend(options: SendOptions, now = Math.floor(Date.now() / 
     ({ contentType, eventType, id } = last);
     body = Buffer.from(last.body, 'base64');
   } else {
-    const sample = sampleFor(source.provider, now, options.eventType);
+    const sample = provider.sample(now, options.eventType);
     body = options.file ? readFileSync(options.file) : sample.body;
     contentType = options.contentType ?? (options.file ? 'application/json' : sample.contentType);
     eventType = options.eventType ?? sample.eventType;
-    id = source.provider === 'standard-webhooks' ? `msg_${randomUUID()}` : randomUUID();
+    id = sample.id ?? randomUUID();
   }
   const url = new URL(`/webhooks/${source.name}`, options.ingressUrl);
-  const provider = providerFor(source.provider) as Provider;
-  const signed = provider.sign(
-    { body, url, now, id, eventType, contentType },
-    options.secret ?? source.secrets[0]!,
-    source.options as never,
-  );
+  // Signed over the URL the ingress will bind to: the source's own public URL if it has one, else the one posted to.
+  const signedOver = signedUrl(sourcePublicUrl(source, provider, undefined), url);
+  const signed = provider.sign({ body, url: signedOver, now, id, eventType, contentType }, options.secret);
   const headers: Record<string, string> = { 'content-type': contentType, 'user-agent': 'hookpipe-cli', ...signed, ...options.headers };
   // A generic HMAC source may take its delivery id from a header; give it one.
   if (source.deliveryId?.header && headers[source.deliveryId.header] === undefined) headers[source.deliveryId.header] = id;

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import Stripe from 'stripe';
 import { HttpError } from '../../shared/src/errors.ts';
 import { createLogger } from '../../shared/src/logger.ts';
-import { parseSources } from '../../shared/src/sources.ts';
 import { createIngressApp, type IngressDeps } from './app.ts';
+import { parseSources } from './providers/index.ts';
 import type { BoundedPublisher, OutgoingMessage } from './publisher.ts';
 
 const STRIPE_SECRET = 'whsec_app_test_secret';

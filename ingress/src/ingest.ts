@@ -2,11 +2,11 @@
 // handshake, and what message it becomes. The HTTP layer (app.ts) reads the body, calls these, and publishes.
 import { randomUUID } from 'node:crypto';
 import { clampAttribute, normaliseId, toPubSubAttributes, type MessageAttributes } from '../../shared/src/contract.ts';
-import { HttpError } from '../../shared/src/errors.ts';
+import { ConfigError, HttpError } from '../../shared/src/errors.ts';
 import { parsePointer, pointerText } from '../../shared/src/json-pointer.ts';
-import type { MetadataRule, Source } from '../../shared/src/sources.ts';
-import { providerFor } from './providers/index.ts';
-import type { Provider, Reply, WebhookRequest } from './providers/types.ts';
+import type { MetadataRule } from '../../shared/src/sources.ts';
+import { bindProvider, type BoundProvider, type Source } from './providers/index.ts';
+import type { Reply, WebhookRequest } from './providers/types.ts';
 import type { OutgoingMessage } from './publisher.ts';
 
 interface PreparedRule {
@@ -16,38 +16,81 @@ interface PreparedRule {
 
 export interface PreparedSource {
   source: Source;
-  provider: Provider;
-  /** HMAC keys derived once at start-up, in the order the secrets were listed. */
-  keys: Buffer[];
+  /** The source's provider with its options and keys (derived once, at start-up) bound. */
+  provider: BoundProvider;
+  /** The URL providers call for this source, where one is configured; see `signedUrl`. */
+  publicUrl: URL | undefined;
   orderingKey?: string[] | undefined;
   deliveryId?: PreparedRule | undefined;
   eventType?: PreparedRule | undefined;
 }
 
+/** Where the URL that signatures bind to comes from. */
+export interface UrlPolicy {
+  /** HOOKPIPE_PUBLIC_URL: the origin (and base path) providers call; each source is at /webhooks/<name> under it. */
+  publicUrl?: URL | undefined;
+  /**
+   * Whether a URL-signing source may go without a public URL and bind to the request's own URL (Host header, and
+   * the scheme from X-Forwarded-Proto): only against the emulator, i.e. on a developer's machine. In production
+   * the Host a request arrives with is not necessarily the URL the provider was given (a custom domain, a load
+   * balancer, the service's two run.app names), and X-Forwarded-Host, which Cloud Run's front end does not set, is
+   * whatever the client wrote: so a URL-signing source without a public URL stops the start-up instead.
+   */
+  allowRequestUrl?: boolean | undefined;
+}
+
 const prepareRule = (rule: MetadataRule | undefined): PreparedRule | undefined =>
   rule && { header: rule.header, pointer: rule.pointer === undefined ? undefined : parsePointer(rule.pointer) };
 
-export function prepareSources(sources: readonly Source[]): Map<string, PreparedSource> {
-  return new Map(
-    sources.map((source) => {
-      const provider = providerFor(source.provider) as Provider;
-      const keys = source.secrets.map((secret) => provider.key?.(secret) ?? Buffer.from(secret, 'utf8'));
-      const prepared: PreparedSource = {
+/** The URL providers call for a source: its own (a provider option), else under HOOKPIPE_PUBLIC_URL, else unknown. */
+export function sourcePublicUrl(source: Source, provider: BoundProvider, base: URL | undefined): URL | undefined {
+  const own = provider.urlSigning?.publicUrl;
+  if (own !== undefined) return new URL(own);
+  return base && new URL(`${base.pathname.replace(/\/$/, '')}/webhooks/${source.name}`, base.origin);
+}
+
+/** Prepares every source once, at start-up; a URL-signing source without a public URL where one is needed stops it. */
+export function prepareSources(sources: readonly Source[], urls: UrlPolicy = {}): Map<string, PreparedSource> {
+  const problems: string[] = [];
+  const prepared = sources.map((source, index): [string, PreparedSource] => {
+    const provider = bindProvider(source);
+    const publicUrl = sourcePublicUrl(source, provider, urls.publicUrl);
+    if (provider.urlSigning && publicUrl === undefined && !urls.allowRequestUrl) {
+      problems.push(
+        `sources[${index}].options.publicUrl: source "${source.name}" (${source.provider}) is signed over the URL its provider calls; ` +
+          'set HOOKPIPE_PUBLIC_URL, or this option to that URL (X-Forwarded-Host is not trusted)',
+      );
+    }
+    return [
+      source.name,
+      {
         source,
         provider,
-        keys,
+        publicUrl,
         orderingKey: source.orderingKey === undefined ? undefined : parsePointer(source.orderingKey),
         deliveryId: prepareRule(source.deliveryId),
         eventType: prepareRule(source.eventType),
-      };
-      return [source.name, prepared];
-    }),
-  );
+      },
+    ];
+  });
+  if (problems.length > 0) throw new ConfigError(`sources are not usable here:\n${problems.map((line) => `  - ${line}`).join('\n')}`);
+  return new Map(prepared);
+}
+
+/**
+ * The URL a provider signed: the source's public URL, keeping the request's query when it has none of its own
+ * (Twilio signs the query too), or, where none is configured (local use), the URL the request arrived at.
+ */
+export function signedUrl(publicUrl: URL | undefined, requestUrl: URL): URL {
+  if (publicUrl === undefined) return requestUrl;
+  const url = new URL(publicUrl);
+  if (url.search === '') url.search = requestUrl.search;
+  return url;
 }
 
 /** A GET handshake (Meta, X), or undefined when the provider has none or this request is not one. */
 export function handshake(prepared: PreparedSource, request: WebhookRequest): Reply | undefined {
-  return prepared.provider.handshake?.(request, prepared.keys, prepared.source.options as never);
+  return prepared.provider.handshake?.(request);
 }
 
 export type IngestOutcome =
@@ -70,7 +113,7 @@ function applyRule(rule: PreparedRule | undefined, request: WebhookRequest, payl
 /** Verifies a POST and turns it into a message, or a challenge answer; throws HttpError (401, 400) for bad input. */
 export function ingest(prepared: PreparedSource, request: WebhookRequest, context: IngestContext): IngestOutcome {
   const { source, provider } = prepared;
-  const verdict = provider.verify(request, prepared.keys, source.options as never, context.now);
+  const verdict = provider.verify(request, context.now);
   if (!verdict.ok) throw new HttpError('unauthorized', `signature verification failed: ${verdict.reason}`);
 
   // Parsed at most once, and only after the signature held: unauthenticated bodies are never parsed.

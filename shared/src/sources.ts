@@ -1,5 +1,7 @@
-// The sources file: one entry per webhook URL (`POST /webhooks/<name>`). This schema is its only definition; the
-// ingress, the CLI and the tests all read sources through `loadSources`.
+// The sources file: one entry per webhook URL (`POST /webhooks/<name>`). The fields every source has are defined
+// here; each provider brings its own `options` schema, JSON default and key derivation, and `defineSources` builds
+// the file's schema from a registry of them. shared/ knows no provider: the registry is handed in, and bound once
+// (ingress/src/providers/index.ts), so that the ingress, the CLI and the tests all read sources the same way.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -7,20 +9,6 @@ import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { describeIssues } from './issues.ts';
 import { parsePointer } from './json-pointer.ts';
-
-export const PROVIDERS = [
-  'stripe',
-  'github',
-  'slack',
-  'shopify',
-  'standard-webhooks',
-  'meta',
-  'twilio',
-  'x',
-  'hmac',
-  'token',
-] as const;
-export type ProviderName = (typeof PROVIDERS)[number];
 
 /** Pub/Sub takes 10 MB a message, attributes included; the rest of the margin is for those. */
 export const MAX_BODY_BYTES = 9_500_000;
@@ -45,7 +33,8 @@ const pointer = z.string().superRefine((value, ctx) => {
   }
 });
 
-const toleranceSeconds = z.number().int().min(1).max(3600);
+/** For provider options: how far a signed timestamp may be from now, either way. */
+export const toleranceSeconds = z.number().int().min(1).max(3600);
 
 /** Where a piece of metadata comes from when the provider's default does not fit: a header, or a JSON pointer into the payload. */
 const metadataRule = z
@@ -75,14 +64,8 @@ function secretRef(env: NodeJS.ProcessEnv) {
     });
 }
 
-function secretList(env: NodeJS.ProcessEnv) {
-  return z
-    .array(secretRef(env))
-    .min(1, 'at least one secret')
-    .transform((lists) => [...new Set(lists.flat())]);
-}
-
-function singleSecret(env: NodeJS.ProcessEnv) {
+/** For provider options holding one secret (Meta's verify token): inline, or from an environment variable. */
+export function singleSecret(env: NodeJS.ProcessEnv) {
   return secretRef(env).transform((values, ctx) => {
     if (values.length !== 1) {
       ctx.addIssue({ code: 'custom', message: 'exactly one value expected here' });
@@ -92,123 +75,136 @@ function singleSecret(env: NodeJS.ProcessEnv) {
   });
 }
 
-const hmacAlgorithm = z.enum(['sha1', 'sha256', 'sha512']);
-const signatureEncoding = z.enum(['hex', 'base64']);
-
-function providerOptions(env: NodeJS.ProcessEnv) {
-  return {
-    stripe: z.object({ toleranceSeconds: toleranceSeconds.default(300) }).strict(),
-    github: z.object({}).strict(),
-    slack: z.object({ toleranceSeconds: toleranceSeconds.default(300) }).strict(),
-    shopify: z.object({}).strict(),
-    'standard-webhooks': z.object({ toleranceSeconds: toleranceSeconds.default(300) }).strict(),
-    meta: z.object({ verifyToken: singleSecret(env).optional() }).strict(),
-    twilio: z.object({ publicUrl: z.url().optional() }).strict(),
-    x: z.object({}).strict(),
-    hmac: z
-      .object({
-        header: z.string().min(1).toLowerCase(),
-        algorithm: hmacAlgorithm.default('sha256'),
-        encoding: signatureEncoding.default('hex'),
-        prefix: z.string().default(''),
-        separator: z.string().min(1).optional(),
-        timestampHeader: z.string().min(1).toLowerCase().optional(),
-        timestampUnit: z.enum(['s', 'ms']).default('s'),
-        toleranceSeconds: toleranceSeconds.default(300),
-        signedContent: z.string().min(1).default('{body}'),
-      })
-      .strict()
-      .superRefine((o, ctx) => {
-        if (!o.signedContent.includes('{body}')) ctx.addIssue({ code: 'custom', path: ['signedContent'], message: 'must contain {body}' });
-        if (o.signedContent.includes('{timestamp}') && !o.timestampHeader)
-          ctx.addIssue({ code: 'custom', path: ['timestampHeader'], message: 'required when signedContent uses {timestamp}' });
-      }),
-    token: z.object({ header: z.string().min(1).toLowerCase().default('secret'), prefix: z.string().default('') }).strict(),
-  } satisfies Record<ProviderName, z.ZodType>;
+/** What the sources file needs to know of a provider. The provider modules (ingress/src/providers) are these and more. */
+export interface SourceProvider<O = unknown> {
+  /** The `options` of a source of this provider; `env` resolves secret references (see `singleSecret`). */
+  options(env: NodeJS.ProcessEnv): z.ZodType<O>;
+  /** Whether bodies must be JSON unless the source says otherwise (`json:`). */
+  readonly json: boolean;
+  /** How a configured secret becomes the HMAC key; by default its UTF-8 bytes. An empty key is refused. */
+  key?(secret: string): Buffer;
+  /** What a secret looks like, said when one gives an empty key. */
+  readonly keyFormat?: string;
 }
 
-/** Whether a provider's body must be JSON unless the source says otherwise; Slack, Twilio and GitHub may send forms. */
-const JSON_BY_DEFAULT: Record<ProviderName, boolean> = {
-  stripe: true,
-  github: false,
-  slack: false,
-  shopify: true,
-  'standard-webhooks': true,
-  meta: true,
-  twilio: false,
-  x: true,
-  hmac: false,
-  token: false,
-};
+export type OptionsOf<P> = P extends SourceProvider<infer O> ? O : never;
 
-export function sourcesFileSchema(env: NodeJS.ProcessEnv) {
-  const options = providerOptions(env);
-  const common = {
-    name: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "-" and "_", at most 63, as it is part of the URL'),
-    secrets: secretList(env),
-    maxBodyBytes: byteSize.default(DEFAULT_BODY_BYTES),
-    json: z.boolean().optional(),
-    orderingKey: pointer.optional(),
-    deliveryId: metadataRule.optional(),
-    eventType: metadataRule.optional(),
-  };
-  const variants = PROVIDERS.map((provider) =>
-    z
-      .object({ ...common, provider: z.literal(provider), options: (options[provider] as z.ZodType).prefault({}) })
-      .strict()
-      .transform((source) => ({ ...source, json: source.json ?? JSON_BY_DEFAULT[provider] })),
-  );
-  return z
-    .object({ sources: z.array(z.discriminatedUnion('provider', variants as never)).min(1, 'declare at least one source') })
-    .strict()
-    .superRefine((file, ctx) => {
-      const seen = new Set<string>();
-      file.sources.forEach((source: { name: string }, index: number) => {
-        if (seen.has(source.name)) ctx.addIssue({ code: 'custom', path: ['sources', index, 'name'], message: `duplicate source name "${source.name}"` });
-        seen.add(source.name);
-      });
-    });
-}
-
-type Options = { [P in ProviderName]: z.output<ReturnType<typeof providerOptions>[P]> };
-export type ProviderOptions<P extends ProviderName> = Options[P];
+/** The registry `defineSources` takes, typed by the map of each provider's options (name -> options). */
+export type RegistryOf<M> = { [P in keyof M & string]: SourceProvider<M[P]> };
 
 interface SourceBase {
   name: string;
+  /** As configured, in order: `hookpipe send` signs with the first. */
   secrets: string[];
+  /** The HMAC key of each secret, derived once at start-up, in the same order. */
+  keys: Buffer[];
   maxBodyBytes: number;
   json: boolean;
   orderingKey?: string | undefined;
   deliveryId?: MetadataRule | undefined;
   eventType?: MetadataRule | undefined;
 }
-export type Source = { [P in ProviderName]: SourceBase & { provider: P; options: Options[P] } }[ProviderName];
+export type SourceFor<M, P extends keyof M & string> = SourceBase & { provider: P; options: M[P] };
+/** A validated source: its provider's name and options correlate, so code generic in the provider needs no casts. */
+export type SourceOf<M> = { [P in keyof M & string]: SourceFor<M, P> }[keyof M & string];
 
-/** Validates a parsed sources document; the error lists every problem with its path, e.g. `sources[1].secrets[0]`. */
-export function parseSources(document: unknown, env: NodeJS.ProcessEnv = process.env, origin = 'sources'): Source[] {
-  const result = sourcesFileSchema(env).safeParse(document);
-  if (!result.success) {
-    const problems = describeIssues(result.error, '(file)').map((line) => `  - ${line}`);
-    throw new ConfigError(`${origin} is not valid:\n${problems.join('\n')}`);
-  }
-  return result.data.sources as Source[];
+export function keyOf(provider: SourceProvider<unknown>, secret: string): Buffer {
+  return provider.key?.(secret) ?? Buffer.from(secret, 'utf8');
 }
 
-/** Reads the YAML or JSON file named by HOOKPIPE_SOURCES (or given), validated once, at start-up. */
-export function loadSources(path: string, env: NodeJS.ProcessEnv = process.env): Source[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`cannot read the sources file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+/**
+ * The secrets of a source and their keys. A key of zero bytes would make every HMAC a public function of the
+ * message (Standard Webhooks' `whsec_` alone decodes to one): refused here, named by the secret's place in the file.
+ */
+function secretList(env: NodeJS.ProcessEnv, provider: SourceProvider<unknown>) {
+  const withKeys = secretRef(env).transform((values, ctx) => {
+    const pairs = values.map((secret) => ({ secret, key: keyOf(provider, secret) }));
+    if (pairs.some((pair) => pair.key.length === 0)) {
+      const format = provider.keyFormat ? ` (${provider.keyFormat})` : '';
+      ctx.addIssue({ code: 'custom', message: `this secret gives an empty HMAC key, which would accept any signature${format}` });
+      return z.NEVER;
+    }
+    return pairs;
+  });
+  return z
+    .array(withKeys)
+    .min(1, 'at least one secret')
+    .transform((lists) => {
+      const unique = new Map(lists.flat().map((pair) => [pair.secret, pair.key]));
+      return { secrets: [...unique.keys()], keys: [...unique.values()] };
+    });
+}
+
+/** The fields every source has, whatever its provider. */
+const COMMON_FIELDS = {
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "-" and "_", at most 63, as it is part of the URL'),
+  maxBodyBytes: byteSize.default(DEFAULT_BODY_BYTES),
+  json: z.boolean().optional(),
+  orderingKey: pointer.optional(),
+  deliveryId: metadataRule.optional(),
+  eventType: metadataRule.optional(),
+};
+
+/**
+ * Builds the sources file's schema and readers for a registry of providers (name -> provider), typed by `M`, the
+ * map of each provider's options; the registry module binds it once.
+ */
+export function defineSources<M>(registry: RegistryOf<M>) {
+  function sourcesFileSchema(env: NodeJS.ProcessEnv) {
+    const variants = Object.entries<SourceProvider<unknown>>(registry).map(([name, provider]) =>
+      z
+        .object({
+          ...COMMON_FIELDS,
+          provider: z.literal(name),
+          secrets: secretList(env, provider),
+          options: provider.options(env).prefault({}),
+        })
+        .strict()
+        .transform(({ secrets, ...source }) => ({ ...source, ...secrets, json: source.json ?? provider.json })),
+    );
+    const [first, ...rest] = variants;
+    if (!first) throw new Error('defineSources: the provider registry is empty');
+    return z
+      .object({ sources: z.array(z.discriminatedUnion('provider', [first, ...rest])).min(1, 'declare at least one source') })
+      .strict()
+      .superRefine((file, ctx) => {
+        const seen = new Set<string>();
+        file.sources.forEach((source, index) => {
+          const message = `duplicate source name "${source.name}"`;
+          if (seen.has(source.name)) ctx.addIssue({ code: 'custom', path: ['sources', index, 'name'], message });
+          seen.add(source.name);
+        });
+      });
   }
-  let document: unknown;
-  try {
-    document = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new ConfigError(`cannot parse the sources file ${path}: ${(error as Error).message}`);
+
+  /** Validates a parsed sources document; the error lists every problem with its path, e.g. `sources[1].secrets[0]`. */
+  function parseSources(document: unknown, env: NodeJS.ProcessEnv = process.env, origin = 'sources'): Array<SourceOf<M>> {
+    const result = sourcesFileSchema(env).safeParse(document);
+    if (!result.success) {
+      const problems = describeIssues(result.error, '(file)').map((line) => `  - ${line}`);
+      throw new ConfigError(`${origin} is not valid:\n${problems.join('\n')}`);
+    }
+    // Each variant was built from its own registry entry, so provider and options correlate as SourceOf<M> says;
+    // zod cannot carry that correlation through a list built at run time.
+    return result.data.sources as Array<SourceOf<M>>;
   }
-  return parseSources(document, env, path);
+
+  /** Reads the YAML or JSON file named by HOOKPIPE_SOURCES (or given), validated once, at start-up. */
+  function loadSources(path: string, env: NodeJS.ProcessEnv = process.env): Array<SourceOf<M>> {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`cannot read the sources file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    let document: unknown;
+    try {
+      document = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+    } catch (error) {
+      throw new ConfigError(`cannot parse the sources file ${path}: ${(error as Error).message}`);
+    }
+    return parseSources(document, env, path);
+  }
+
+  return { sourcesFileSchema, parseSources, loadSources };
 }

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Provider, WebhookRequest } from '../../ingress/src/providers/types.ts';
-import type { ProviderName, ProviderOptions } from '../../shared/src/sources.ts';
+import { keyOf, type SourceProvider } from '../../shared/src/sources.ts';
 
-export interface VerifierSetup<P extends ProviderName> {
-  provider: Provider<P>;
-  options: ProviderOptions<P>;
+export interface VerifierSetup<O> {
+  provider: Provider<O>;
+  options: O;
   /** Two secrets, as configured: the current one and the one it rotates to. */
   secrets: [string, string];
   body: Buffer;
@@ -26,11 +26,12 @@ export interface VerifierSetup<P extends ProviderName> {
 
 const NOW = 1_763_000_000;
 
-export function keysFor<P extends ProviderName>(provider: Provider<P>, secrets: readonly string[]): Buffer[] {
-  return secrets.map((secret) => provider.key?.(secret) ?? Buffer.from(secret, 'utf8'));
+/** The keys the sources schema would derive from these secrets. */
+export function keysFor<O>(provider: SourceProvider<O>, secrets: readonly string[]): Buffer[] {
+  return secrets.map((secret) => keyOf(provider, secret));
 }
 
-export function verifierSuite<P extends ProviderName>(setup: VerifierSetup<P>): void {
+export function verifierSuite<O>(setup: VerifierSetup<O>): void {
   const { provider, options } = setup;
   const url = new URL(setup.url ?? `https://hooks.example.com/webhooks/${provider.name}`);
   const request = (headers: Record<string, string>, body = setup.body): WebhookRequest => ({

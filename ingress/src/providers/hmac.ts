@@ -1,9 +1,40 @@
 // A generic HMAC scheme for providers without a verifier of their own: which header, which algorithm and
 // encoding, an optional prefix and separator for several signatures, an optional timestamp header, and the
 // signed content as a template of {body}, {timestamp}, {url}, {method} and {header:<name>}.
+import { z } from 'zod';
+import { toleranceSeconds } from '../../../shared/src/sources.ts';
 import { anyKeyMatches, decodeSignature, hmac, parseUnixSeconds, withinTolerance } from './crypto.ts';
-import { fail, OK, type Provider, type Verdict, type WebhookRequest } from './types.ts';
-import type { ProviderOptions } from '../../../shared/src/sources.ts';
+import { genericSample } from './sample.ts';
+import { defineProvider, fail, OK, type Verdict, type WebhookRequest } from './types.ts';
+
+const options = () =>
+  z
+    .object({
+      header: z.string().min(1).toLowerCase(),
+      algorithm: z.enum(['sha1', 'sha256', 'sha512']).default('sha256'),
+      encoding: z.enum(['hex', 'base64']).default('hex'),
+      prefix: z.string().default(''),
+      separator: z.string().min(1).optional(),
+      timestampHeader: z.string().min(1).toLowerCase().optional(),
+      timestampUnit: z.enum(['s', 'ms']).default('s'),
+      toleranceSeconds: toleranceSeconds.default(300),
+      signedContent: z.string().min(1).default('{body}'),
+      // The full URL the sender calls, for a `{url}` template, when it differs from HOOKPIPE_PUBLIC_URL + /webhooks/<name>.
+      publicUrl: z.url().optional(),
+    })
+    .strict()
+    .superRefine((o, ctx) => {
+      const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+      if (!o.signedContent.includes('{body}')) issue('signedContent', 'must contain {body}');
+      if (o.signedContent.includes('{timestamp}') && !o.timestampHeader) {
+        issue('timestampHeader', 'required when signedContent uses {timestamp}');
+      }
+      // A timestamp checked but not signed can be rewritten by anyone to pass the check: it would protect nothing.
+      if (o.timestampHeader && !o.signedContent.includes('{timestamp}'))
+        issue('signedContent', 'must contain {timestamp} when timestampHeader is set, or the timestamp it checks is not signed');
+      if (o.publicUrl !== undefined && !o.signedContent.includes('{url}')) issue('publicUrl', 'only used by a signedContent with {url}');
+    });
+type HmacOptions = z.output<ReturnType<typeof options>>;
 
 type Part = { literal: string } | { field: 'body' | 'timestamp' | 'url' | 'method' } | { header: string };
 
@@ -26,6 +57,7 @@ export function parseTemplate(template: string): Part[] {
   return parts;
 }
 
+/** What is signed, for verify and sign alike: the template filled in from the request. */
 function signedContent(parts: Part[], request: WebhookRequest, timestamp: string): Array<string | Buffer> {
   return parts.map((part) => {
     if ('literal' in part) return part.literal;
@@ -43,7 +75,7 @@ function signedContent(parts: Part[], request: WebhookRequest, timestamp: string
   });
 }
 
-function timestampOf(request: WebhookRequest, options: ProviderOptions<'hmac'>, now: number): Verdict & { text?: string } {
+function timestampOf(request: WebhookRequest, options: HmacOptions, now: number): Verdict & { text?: string } {
   if (!options.timestampHeader) return { ok: true, text: '' };
   const text = request.headers.get(options.timestampHeader)?.trim();
   const raw = parseUnixSeconds(text);
@@ -53,8 +85,11 @@ function timestampOf(request: WebhookRequest, options: ProviderOptions<'hmac'>, 
   return { ok: true, text };
 }
 
-export const genericHmac: Provider<'hmac'> = {
+export const genericHmac = defineProvider({
   name: 'hmac',
+  options,
+  json: false,
+  urlSigning: (o) => (o.signedContent.includes('{url}') ? { publicUrl: o.publicUrl } : undefined),
   verify(request, keys, options, now) {
     const header = request.headers.get(options.header);
     if (!header) return fail(`missing ${options.header} header`);
@@ -81,4 +116,5 @@ export const genericHmac: Provider<'hmac'> = {
     headers[options.header] = options.prefix + hmac(options.algorithm, secret, ...content).toString(options.encoding);
     return headers;
   },
-};
+  sample: genericSample,
+});

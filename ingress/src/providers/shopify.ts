@@ -1,11 +1,16 @@
 // Shopify: `X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256 of the raw body>`; id and topic come in headers.
+import { z } from 'zod';
 import { signBody, verifyBodySignature, type BodySignature } from './body-signature.ts';
-import type { Provider } from './types.ts';
+import { jsonSample } from './sample.ts';
+import { defineProvider } from './types.ts';
 
 const SIGNATURE: BodySignature = { header: 'x-shopify-hmac-sha256', label: 'X-Shopify-Hmac-Sha256', prefix: '', encoding: 'base64' };
+const DEFAULT_TOPIC = 'orders/create';
 
-export const shopify: Provider<'shopify'> = {
+export const shopify = defineProvider({
   name: 'shopify',
+  options: () => z.object({}).strict(),
+  json: true,
   verify: (request, keys) => verifyBodySignature(request, keys, SIGNATURE),
   describe(request) {
     return {
@@ -14,10 +19,10 @@ export const shopify: Provider<'shopify'> = {
     };
   },
   sign({ body, id, eventType }, secret) {
-    return {
-      ...signBody(body, secret, SIGNATURE),
-      'x-shopify-webhook-id': id,
-      'x-shopify-topic': eventType ?? 'orders/create',
-    };
+    return { ...signBody(body, secret, SIGNATURE), 'x-shopify-webhook-id': id, 'x-shopify-topic': eventType ?? DEFAULT_TOPIC };
   },
-};
+  sample(now, eventType = DEFAULT_TOPIC) {
+    const id = Number(String(now) + String(Math.floor(Math.random() * 1000)));
+    return jsonSample({ id, email: 'buyer@example.com', total_price: '19.90', currency: 'EUR' }, eventType);
+  },
+});

@@ -2,13 +2,17 @@
 // `Authorization: Bearer <token>` with `header: authorization` and `prefix: "Bearer "`. Weaker than a signature
 // (the body is not covered), for providers that offer nothing better.
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import { safeEqual } from './crypto.ts';
-import { fail, OK, type Provider } from './types.ts';
+import { genericSample } from './sample.ts';
+import { defineProvider, fail, OK } from './types.ts';
 
 const digest = (value: Buffer | string) => createHash('sha256').update(value).digest();
 
-export const token: Provider<'token'> = {
+export const token = defineProvider({
   name: 'token',
+  options: () => z.object({ header: z.string().min(1).toLowerCase().default('secret'), prefix: z.string().default('') }).strict(),
+  json: false,
   verify(request, keys, options) {
     const header = request.headers.get(options.header);
     if (!header) return fail(`missing ${options.header} header`);
@@ -23,4 +27,5 @@ export const token: Provider<'token'> = {
   sign(_input, secret, options) {
     return { [options.header]: options.prefix + secret };
   },
-};
+  sample: genericSample,
+});

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { test } from 'node:test';
 import { keysFor, verifierSuite } from '../../../test/support/verifier-suite.ts';
+import { signedUrl } from '../ingest.ts';
 import { twilio } from './twilio.ts';
 
 // Twilio's documented scheme, written out independently: the URL, then every POST field sorted by name, each name
@@ -34,11 +35,14 @@ const form = (requestUrl: string, signature: string, body = fields.toString()) =
   body: Buffer.from(body),
 });
 
-test('twilio: the URL must be the public one; `publicUrl` restores it behind a proxy', () => {
+test('twilio: the signature covers the URL: posted to another URL it is refused, and the public URL restores it', () => {
   const signature = documented(url, fields, '12345');
   const internal = form('http://10.0.0.7:8080/myapp.php?foo=1&bar=2', signature);
   assert.equal(twilio.verify(internal, keysFor(twilio, ['12345']), {}, 0).ok, false);
-  assert.deepEqual(twilio.verify(internal, keysFor(twilio, ['12345']), { publicUrl: 'https://mycompany.com/myapp.php' }, 0), { ok: true });
+  // What the ingress does with a source's `publicUrl`: that URL, with the request's query.
+  const restored = signedUrl(new URL('https://mycompany.com/myapp.php'), internal.url);
+  assert.equal(restored.toString(), url);
+  assert.deepEqual(twilio.verify({ ...internal, url: restored }, keysFor(twilio, ['12345']), {}, 0), { ok: true });
 });
 
 test('twilio: a signature over the URL with its default port spelled out is accepted too', () => {
