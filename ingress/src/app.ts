@@ -5,9 +5,10 @@ import { Hono, type Context } from 'hono';
 import { HttpError } from '../../shared/src/errors.ts';
 import { errorResponse } from '../../shared/src/http.ts';
 import { traceField, type Logger } from '../../shared/src/logger.ts';
-import type { Source } from '../../shared/src/sources.ts';
 import { readIncoming, readRequest } from './body.ts';
-import { handshake, ingest, prepareSources } from './ingest.ts';
+import { UNBOUNDED_HOLD, type BodyBudget, type BodyHold } from './body-budget.ts';
+import { handshake, ingest, prepareSources, signedUrl, type PreparedSource } from './ingest.ts';
+import type { Source } from './providers/index.ts';
 import type { HeaderReader, Reply, WebhookRequest } from './providers/types.ts';
 import type { BoundedPublisher } from './publisher.ts';
 
@@ -18,15 +19,20 @@ export interface IngressDeps {
   /** Whether Pub/Sub is reachable, for /readyz. */
   ready: () => Promise<boolean>;
   isShuttingDown?: () => boolean;
-  /** The public origin providers call (Twilio signs it); else taken from the request and X-Forwarded-* headers. */
+  /** The instance's budget of body bytes held at once (main.ts always gives one); without it, only each source's limit. */
+  bodyBudget?: BodyBudget | undefined;
+  /** HOOKPIPE_PUBLIC_URL: the origin providers call, for sources signed over their URL (Twilio, `{url}` templates). */
   publicUrl?: URL | undefined;
+  /** Without a public URL, URL-signing sources bind to the request's own URL: only against the emulator (ingest.ts). */
+  allowRequestUrl?: boolean | undefined;
+  /** HOOKPIPE_TRUST_PROXY: take the scheme from X-Forwarded-Proto. */
   trustProxy?: boolean;
   projectId?: string | undefined;
   clock?: () => number;
   newId?: () => string;
 }
 
-type Env = { Bindings: Partial<HttpBindings>; Variables: { log: Record<string, unknown>; headers: HeaderReader } };
+type Env = { Bindings: Partial<HttpBindings>; Variables: { log: Record<string, unknown>; headers: HeaderReader; bodyHold: BodyHold } };
 
 /** Node's header object read in place: building a web Headers for every request costs more than the lookups. */
 function nodeHeaders(headers: Record<string, string | string[] | undefined>): HeaderReader {
@@ -39,20 +45,21 @@ function nodeHeaders(headers: Record<string, string | string[] | undefined>): He
   };
 }
 
-function publicUrlOf(c: Context<Env>, deps: IngressDeps): URL {
+/**
+ * The URL the provider called, which Twilio and `{url}` templates sign: the source's public URL where one is set,
+ * else (local use only, see ingest.ts) the request's own. Cloud Run's front end terminates TLS and passes the scheme
+ * in X-Forwarded-Proto (https://cloud.google.com/run/docs/triggering/https-request), so the scheme is taken from it.
+ * It adds no X-Forwarded-Host (the headers Google's serverless front end adds are X-Forwarded-For, -Proto and
+ * X-Cloud-Trace-Context: https://cloud.google.com/functions/docs/reference/headers): that header is whatever the
+ * client wrote, and is never read.
+ */
+function publicUrlOf(c: Context<Env>, deps: IngressDeps, prepared: PreparedSource): URL {
   const url = new URL(c.req.url);
-  if (deps.publicUrl) {
-    const base = new URL(deps.publicUrl);
-    return new URL(`${base.pathname.replace(/\/$/, '')}${url.pathname}${url.search}`, base.origin);
-  }
-  if (deps.trustProxy) {
-    const headers = c.get('headers');
-    const proto = headers.get('x-forwarded-proto')?.split(',')[0]?.trim();
-    const host = headers.get('x-forwarded-host')?.split(',')[0]?.trim();
+  if (deps.trustProxy && prepared.publicUrl === undefined) {
+    const proto = c.get('headers').get('x-forwarded-proto')?.split(',')[0]?.trim();
     if (proto === 'https' || proto === 'http') url.protocol = `${proto}:`;
-    if (host) url.host = host;
   }
-  return url;
+  return signedUrl(prepared.publicUrl, url);
 }
 
 function sendReply(reply: Reply): Response {
@@ -60,7 +67,7 @@ function sendReply(reply: Reply): Response {
 }
 
 export function createIngressApp(deps: IngressDeps): Hono<Env> {
-  const sources = prepareSources(deps.sources);
+  const sources = prepareSources(deps.sources, { publicUrl: deps.publicUrl, allowRequestUrl: deps.allowRequestUrl });
   const clock = deps.clock ?? Date.now;
   const app = new Hono<Env>();
 
@@ -106,6 +113,21 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
     return c.json({ status: ready ? 'ready' : 'unavailable' }, ready ? 200 : 503);
   });
 
+  // A webhook request holds its body's reservation in the budget from its first byte until it is answered: refused by
+  // ingest, or its publish settled. Releasing then, not when the publish finally lands, keeps a body from being
+  // counted twice for long: a publish that outlives its request (timed out) stays bounded by the publisher's own
+  // bytes bound. A request the budget refused is told to close, so its sender is cut off instead of read on.
+  app.use('/webhooks/:source', async (c, next) => {
+    const hold = deps.bodyBudget?.hold() ?? UNBOUNDED_HOLD;
+    c.set('bodyHold', hold);
+    try {
+      await next();
+    } finally {
+      hold.release();
+    }
+    if (hold.refused) c.res.headers.set('connection', 'close');
+  });
+
   app.all('/webhooks/:source', async (c) => {
     const name = c.req.param('source');
     const prepared = sources.get(name);
@@ -117,7 +139,7 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
 
     if (method === 'GET' || method === 'HEAD') {
       if (!prepared.provider.handshake) throw new HttpError('method_not_allowed', 'webhooks are delivered with POST', { allow });
-      const request: WebhookRequest = { method, url: publicUrlOf(c, deps), headers: c.get('headers'), body: Buffer.alloc(0) };
+      const request: WebhookRequest = { method, url: publicUrlOf(c, deps, prepared), headers: c.get('headers'), body: Buffer.alloc(0) };
       const reply = handshake(prepared, request);
       if (!reply) throw new HttpError('bad_request', 'this GET is not a handshake this provider knows', { allow });
       log.handshake = true;
@@ -128,7 +150,8 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
 
     const limit = prepared.source.maxBodyBytes;
     const incoming = c.env?.incoming;
-    const body = incoming ? await readIncoming(incoming, limit) : await readRequest(c.req.raw, limit);
+    const hold = c.get('bodyHold');
+    const body = incoming ? await readIncoming(incoming, limit, hold) : await readRequest(c.req.raw, limit, hold);
     const receivedAt = new Date(clock());
     let url: URL | undefined;
     const request: WebhookRequest = {
@@ -137,7 +160,7 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
       body,
       // Only Twilio and URL-signing HMAC schemes need the URL; the rest never pay for building it.
       get url() {
-        return (url ??= publicUrlOf(c, deps));
+        return (url ??= publicUrlOf(c, deps, prepared));
       },
     };
     const outcome = ingest(prepared, request, { now: Math.floor(receivedAt.getTime() / 1000), receivedAt, newId: deps.newId });

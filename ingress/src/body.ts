@@ -1,7 +1,10 @@
 // Reads a request body up to a limit, and not a byte further: an oversized body is refused as soon as its
 // declared length or its running count passes the limit, so a hostile sender cannot make the ingress buffer it.
+// Every byte is also reserved in the instance's body budget (body-budget.ts) before it is kept: the declared length
+// up front, so a body that cannot fit is refused before a byte of it is read; without one (chunked), chunk by chunk.
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from '../../shared/src/errors.ts';
+import { overBudget, UNBOUNDED_HOLD, type BodyHold } from './body-budget.ts';
 
 export function tooLarge(limit: number): HttpError {
   return new HttpError('payload_too_large', `the body exceeds this source's limit of ${limit} bytes`);
@@ -12,10 +15,22 @@ function declaredLength(value: string | null | undefined): number | undefined {
   return Number(value);
 }
 
+/**
+ * Why to stop reading once `size` bytes are declared or received: over the source's limit (413, for good: the
+ * provider must not retry) before over the budget (503, retried later), so a body too large for its source is never
+ * told to come back.
+ */
+function refusal(size: number, limit: number, hold: BodyHold): HttpError | undefined {
+  if (size > limit) return tooLarge(limit);
+  if (!hold.reserveUpTo(size)) return overBudget();
+  return undefined;
+}
+
 /** From Node's request stream: the fast path under @hono/node-server. */
-export function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer> {
+export function readIncoming(incoming: IncomingMessage, limit: number, hold: BodyHold = UNBOUNDED_HOLD): Promise<Buffer> {
   const declared = declaredLength(incoming.headers['content-length']);
-  if (declared !== undefined && declared > limit) return Promise.reject(tooLarge(limit));
+  const refusedUpFront = declared === undefined ? undefined : refusal(declared, limit, hold);
+  if (refusedUpFront) return Promise.reject(refusedUpFront);
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -27,10 +42,11 @@ export function readIncoming(incoming: IncomingMessage, limit: number): Promise<
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
+      const refused = refusal(size, limit, hold);
+      if (refused) {
         cleanup();
         incoming.pause();
-        reject(tooLarge(limit));
+        reject(refused);
         return;
       }
       chunks.push(chunk);
@@ -52,9 +68,10 @@ export function readIncoming(incoming: IncomingMessage, limit: number): Promise<
 }
 
 /** From a web Request: used where there is no Node stream (tests through `app.request`, other runtimes). */
-export async function readRequest(request: Request, limit: number): Promise<Buffer> {
+export async function readRequest(request: Request, limit: number, hold: BodyHold = UNBOUNDED_HOLD): Promise<Buffer> {
   const declared = declaredLength(request.headers.get('content-length'));
-  if (declared !== undefined && declared > limit) throw tooLarge(limit);
+  const refusedUpFront = declared === undefined ? undefined : refusal(declared, limit, hold);
+  if (refusedUpFront) throw refusedUpFront;
   if (request.body === null) return Buffer.alloc(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -68,9 +85,10 @@ export async function readRequest(request: Request, limit: number): Promise<Buff
     }
     if (result.done) break;
     size += result.value.byteLength;
-    if (size > limit) {
+    const refused = refusal(size, limit, hold);
+    if (refused) {
       await reader.cancel().catch(() => {});
-      throw tooLarge(limit);
+      throw refused;
     }
     chunks.push(result.value);
   }

@@ -6,15 +6,18 @@ import { cachedProbe } from '../../shared/src/cached.ts';
 import { createLogger } from '../../shared/src/logger.ts';
 import { createPubSub, openTopic } from '../../shared/src/pubsub.ts';
 import { closeServer, runService, shutdownWatchdog } from '../../shared/src/shutdown.ts';
-import { loadSources } from '../../shared/src/sources.ts';
 import { TOPOLOGY } from '../../shared/src/topology.ts';
 import { createIngressApp } from './app.ts';
+import { checkBudgetFitsSources, createBodyBudget } from './body-budget.ts';
 import { readIngressConfig } from './config.ts';
+import { loadSources } from './providers/index.ts';
 import { createBoundedPublisher, type TopicPort } from './publisher.ts';
 
 export async function startIngress(env: NodeJS.ProcessEnv = process.env) {
   const config = readIngressConfig(env);
   const sources = loadSources(config.HOOKPIPE_SOURCES, env);
+  checkBudgetFitsSources(config.bodyBudget, sources);
+  const bodyBudget = createBodyBudget(config.bodyBudget);
   const logger = createLogger({ service: 'ingress', level: config.LOG_LEVEL });
   const pubsub = createPubSub(config.projectId);
   const topic = openTopic(pubsub, config.HOOKPIPE_TOPIC, {
@@ -39,7 +42,9 @@ export async function startIngress(env: NodeJS.ProcessEnv = process.env) {
     logger,
     ready,
     isShuttingDown: () => shuttingDown,
+    bodyBudget,
     publicUrl: config.HOOKPIPE_PUBLIC_URL ? new URL(config.HOOKPIPE_PUBLIC_URL) : undefined,
+    allowRequestUrl: config.PUBSUB_EMULATOR_HOST !== undefined,
     trustProxy: config.HOOKPIPE_TRUST_PROXY,
     projectId: config.projectId,
   });
@@ -54,7 +59,10 @@ export async function startIngress(env: NodeJS.ProcessEnv = process.env) {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  logger.info({ port, sources: sources.map((s) => `${s.name} (${s.provider})`), topic: config.HOOKPIPE_TOPIC }, 'ingress listening');
+  logger.info(
+    { port, sources: sources.map((s) => `${s.name} (${s.provider})`), topic: config.HOOKPIPE_TOPIC, bodyBudget: config.bodyBudget },
+    'ingress listening',
+  );
 
   async function shutdown(signal: string): Promise<void> {
     if (shuttingDown) return;
@@ -68,7 +76,7 @@ export async function startIngress(env: NodeJS.ProcessEnv = process.env) {
     logger.flush();
   }
 
-  return { server, port, app, publisher, shutdown, logger };
+  return { server, port, app, publisher, bodyBudget, shutdown, logger };
 }
 
 if (import.meta.main) await runService('ingress', () => startIngress());
