@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { loadSources } from '../shared/src/sources.ts';
+import { loadSources } from '../ingress/src/providers/index.ts';
 import { readTerraform, resolve, type Terraform } from '../test/support/terraform.ts';
 
 const OUT = '.tools/build-check';
@@ -82,11 +82,14 @@ test('cloudbuild.yaml lints, tests, builds and pushes the images Terraform deplo
   const withSubstitutions = (text: string) =>
     text.replaceAll('${_REGION}', '${var.region}').replaceAll('$PROJECT_ID', '${var.project_id}').replaceAll('${_REPOSITORY}', String(tf.locals.repository)).replace(/:\$COMMIT_SHA$/, '');
   for (const service of ['ingress', 'processor'] as const) {
-    const terraformImage = String(resolve(tf, tf.locals[`${service}_image`])).replace(/:\$\{var\.image_tag\}$/, '');
+    // Terraform's tag is `${coalesce(var.image_tag, ...)}`: compare what comes before it.
+    const terraformImage = String(resolve(tf, tf.locals[`${service}_image`])).replace(/:\$\{[^}]*var\.image_tag[^}]*\}$/, '');
     assert.ok(build.images.map(withSubstitutions).includes(terraformImage), `${terraformImage} is built`);
     const deploy = build.steps.find((step) => step.id === `deploy-${service}`)!;
-    assert.equal(deploy.args[3], tf.locals[`${service}_service`], 'the service Terraform created');
-    assert.ok(deploy.args.some((arg) => withSubstitutions(arg.replace(/^--image=/, '')) === terraformImage));
+    const update = /gcloud run services update (\S+) .*--image=(\S+)/.exec(deploy.args.join(' '));
+    assert.ok(update, `${deploy.id} updates a service's image`);
+    assert.equal(update[1], tf.locals[`${service}_service`], 'the service Terraform created');
+    assert.equal(withSubstitutions(update[2]!), terraformImage);
   }
   assert.equal(build.substitutions._REPOSITORY, tf.locals.repository);
   assert.equal(build.substitutions._REGION, tf.variables.region!.default);

@@ -2,16 +2,19 @@
 resource "google_service_account" "ingress" {
   account_id   = "hookpipe-ingress"
   display_name = "hookpipe ingress: verifies webhooks and publishes them"
+  depends_on   = [google_project_service.apis]
 }
 
 resource "google_service_account" "processor" {
   account_id   = "hookpipe-processor"
   display_name = "hookpipe processor: runs handlers, keeps the ledger, dead-letters and replays"
+  depends_on   = [google_project_service.apis]
 }
 
 resource "google_service_account" "push" {
   account_id   = "hookpipe-push"
   display_name = "hookpipe push identity: Pub/Sub pushes to the processor as this account"
+  depends_on   = [google_project_service.apis]
 }
 
 # Ingress: publish to the events topic (and read its metadata, for /readyz); read its sources' secrets.
@@ -48,8 +51,19 @@ resource "google_pubsub_topic_iam_member" "processor_republishes_replays" {
 }
 
 resource "google_pubsub_subscription_iam_member" "processor_seeks_push" {
-  subscription = google_pubsub_subscription.push.name
+  count        = var.create_services ? 1 : 0
+  subscription = google_pubsub_subscription.push[0].name
   role         = "roles/pubsub.subscriber"
+  member       = google_service_account.processor.member
+}
+
+# The processor reads its push subscription's ack deadline and max delivery attempts at start-up, so its deadlines
+# cannot drift from the subscription's. That needs pubsub.subscriptions.get, which roles/pubsub.subscriber lacks
+# (https://cloud.google.com/pubsub/docs/access-control lists it under roles/pubsub.viewer).
+resource "google_pubsub_subscription_iam_member" "processor_reads_push_settings" {
+  count        = var.create_services ? 1 : 0
+  subscription = google_pubsub_subscription.push[0].name
+  role         = "roles/pubsub.viewer"
   member       = google_service_account.processor.member
 }
 
@@ -59,17 +73,18 @@ resource "google_project_iam_member" "processor_uses_firestore" {
   member  = google_service_account.processor.member
 }
 
-# Push identity: may only invoke the processor.
+# Push identity: may only invoke the processor. The invoker grants exist once the services do (create_services).
 resource "google_cloud_run_v2_service_iam_member" "push_invokes_processor" {
-  name     = google_cloud_run_v2_service.processor.name
+  count    = var.create_services ? 1 : 0
+  name     = google_cloud_run_v2_service.processor[0].name
   location = var.region
   role     = "roles/run.invoker"
   member   = google_service_account.push.member
 }
 
 resource "google_cloud_run_v2_service_iam_member" "operators_reach_admin" {
-  for_each = toset(var.operators)
-  name     = google_cloud_run_v2_service.processor.name
+  for_each = var.create_services ? toset(var.operators) : toset([])
+  name     = google_cloud_run_v2_service.processor[0].name
   location = var.region
   role     = "roles/run.invoker"
   member   = each.value
@@ -77,7 +92,8 @@ resource "google_cloud_run_v2_service_iam_member" "operators_reach_admin" {
 
 # The ingress is public: providers call it, and the signatures are its authentication.
 resource "google_cloud_run_v2_service_iam_member" "public_ingress" {
-  name     = google_cloud_run_v2_service.ingress.name
+  count    = var.create_services ? 1 : 0
+  name     = google_cloud_run_v2_service.ingress[0].name
   location = var.region
   role     = "roles/run.invoker"
   member   = "allUsers"

@@ -1,11 +1,11 @@
 output "ingress_url" {
-  description = "Point providers at <ingress_url>/webhooks/<source>."
-  value       = google_cloud_run_v2_service.ingress.uri
+  description = "Point providers at <ingress_url>/webhooks/<source>. Null until the services exist (create_services)."
+  value       = one(google_cloud_run_v2_service.ingress[*].uri)
 }
 
 output "processor_url" {
-  description = "Private: reach its /admin page with `gcloud run services proxy hookpipe-processor`."
-  value       = google_cloud_run_v2_service.processor.uri
+  description = "Private: reach its /admin page with `gcloud run services proxy hookpipe-processor`. Null until the services exist."
+  value       = one(google_cloud_run_v2_service.processor[*].uri)
 }
 
 output "events_topic" {

@@ -21,7 +21,9 @@ resource "google_pubsub_subscription" "dead_letter" {
   }
 }
 
+# Created with the processor it pushes to (create_services).
 resource "google_pubsub_subscription" "push" {
+  count                      = var.create_services ? 1 : 0
   name                       = local.push_subscription
   topic                      = google_pubsub_topic.events.id
   ack_deadline_seconds       = local.ack_deadline_seconds
@@ -44,7 +46,7 @@ resource "google_pubsub_subscription" "push" {
   }
 
   push_config {
-    push_endpoint = "${google_cloud_run_v2_service.processor.uri}/pubsub/push"
+    push_endpoint = "${google_cloud_run_v2_service.processor[0].uri}/pubsub/push"
     oidc_token {
       service_account_email = google_service_account.push.email
       audience              = local.push_audience
@@ -71,7 +73,8 @@ resource "google_pubsub_topic_iam_member" "service_agent_publishes_dead_letters"
 }
 
 resource "google_pubsub_subscription_iam_member" "service_agent_subscribes_push" {
-  subscription = google_pubsub_subscription.push.name
+  count        = var.create_services ? 1 : 0
+  subscription = google_pubsub_subscription.push[0].name
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_service_agent
 }

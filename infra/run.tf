@@ -1,4 +1,9 @@
+# Both services need their images built and, for the ingress, every source secret to have a version: Cloud Run
+# reads a secret mounted as an environment variable before it starts an instance, and an instance whose secret
+# cannot be read does not start (https://cloud.google.com/run/docs/configuring/services/secrets), so the revision
+# never becomes ready. Hence `create_services = false` for the first apply (README, Deploy to Google Cloud).
 resource "google_cloud_run_v2_service" "ingress" {
+  count               = var.create_services ? 1 : 0
   name                = local.ingress_service
   location            = var.region
   ingress             = "INGRESS_TRAFFIC_ALL"
@@ -40,6 +45,16 @@ resource "google_cloud_run_v2_service" "ingress" {
         name  = "HOOKPIPE_TOPIC"
         value = google_pubsub_topic.events.name
       }
+      # The body budget is sized from these two (ingress/src/body-budget.ts): Cloud Run does not tell the container its
+      # memory or concurrency. infra/ingress-memory.test.ts holds them equal to the limits above.
+      env {
+        name  = "HOOKPIPE_MEMORY_LIMIT"
+        value = "1Gi"
+      }
+      env {
+        name  = "HOOKPIPE_CONCURRENCY"
+        value = tostring(var.ingress_concurrency)
+      }
       dynamic "env" {
         for_each = var.sources
         content {
@@ -68,17 +83,29 @@ resource "google_cloud_run_v2_service" "ingress" {
   lifecycle {
     # Cloud Build deploys new images; Terraform owns everything else.
     ignore_changes = [template[0].containers[0].image, client, client_version]
+    # Only a service being created has this image (an existing one keeps the image Cloud Build deployed).
+    postcondition {
+      condition     = !endswith(self.template[0].containers[0].image, ":${local.unset_image_tag}")
+      error_message = "Set image_tag to the commit of the images Cloud Build pushed (README, Deploy to Google Cloud)."
+    }
   }
 
   depends_on = [google_secret_manager_secret_iam_member.ingress_reads_source_secret]
 }
 
 resource "google_cloud_run_v2_service" "processor" {
+  count    = var.create_services ? 1 : 0
   name     = local.processor_service
   location = var.region
   # Reachable from Pub/Sub and `gcloud run services proxy`, but private: every request needs run.invoker.
   ingress             = "INGRESS_TRAFFIC_ALL"
   deletion_protection = false
+  # Cloud Run's IAM check admits an ID token only when its audience is the service's run.app URL or one of these
+  # (https://cloud.google.com/run/docs/configuring/custom-audiences; the provider's `custom_audiences`,
+  # https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/cloud_run_v2_service#custom_audiences).
+  # Pushes carry local.push_audience rather than the run.app URL, which the processor's own HOOKPIPE_PUSH_AUDIENCE
+  # cannot name; without this line every push is refused before the container sees it.
+  custom_audiences = [local.push_audience]
 
   template {
     service_account                  = google_service_account.processor.email
@@ -134,6 +161,11 @@ resource "google_cloud_run_v2_service" "processor" {
 
   lifecycle {
     ignore_changes = [template[0].containers[0].image, client, client_version]
+    # Only a service being created has this image (an existing one keeps the image Cloud Build deployed).
+    postcondition {
+      condition     = !endswith(self.template[0].containers[0].image, ":${local.unset_image_tag}")
+      error_message = "Set image_tag to the commit of the images Cloud Build pushed (README, Deploy to Google Cloud)."
+    }
   }
 
   depends_on = [google_project_iam_member.processor_uses_firestore, google_firestore_database.default]

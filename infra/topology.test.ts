@@ -1,8 +1,10 @@
+// infra/*.tf against the code: the topology's names and numbers, the one push audience that Pub/Sub, Cloud Run
+// and the processor must share, and least-privilege grants. Parsed, since terraform validate cannot run here.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { DEFAULT_LEDGER_COLLECTION } from '../processor/src/ledger.ts';
 import { TOPOLOGY } from '../shared/src/topology.ts';
-import { first, readTerraform, resource, type Terraform } from '../test/support/terraform.ts';
+import { type Block, containerEnv, first, readTerraform, resource, type Terraform } from '../test/support/terraform.ts';
 import { topologyDrift } from './topology-drift.ts';
 
 let tf: Terraform;
@@ -38,6 +40,36 @@ test('the check catches drift: an attempt count, a backoff, a name, a missing se
   assert.match(topologyDrift(unsubscribed, TOPOLOGY, DEFAULT_LEDGER_COLLECTION).join('\n'), /not granted roles\/pubsub.subscriber on the push subscription/);
 });
 
+test('one push audience: the subscription sends it, the processor service admits it (custom_audiences), the processor checks it', () => {
+  const push = resource(tf, 'google_pubsub_subscription', 'push');
+  const audience = first(first(push.push_config).oidc_token).audience;
+  const processor = resource(tf, 'google_cloud_run_v2_service', 'processor');
+  assert.equal(audience, 'https://hookpipe-processor/pubsub/push');
+  assert.deepEqual(processor.custom_audiences, [audience]);
+  assert.equal(containerEnv(first(first(processor.template).containers)).HOOKPIPE_PUSH_AUDIENCE, audience);
+});
+
+test('the check catches a push audience that Cloud Run or the processor would refuse', () => {
+  const drift = (change: (copy: Terraform) => void) => {
+    const copy = clone();
+    change(copy);
+    return topologyDrift(copy, TOPOLOGY, DEFAULT_LEDGER_COLLECTION).join('\n');
+  };
+  const processor = (copy: Terraform) => copy.resources.google_cloud_run_v2_service!.processor!;
+  const oidc = (copy: Terraform) => first(first(copy.resources.google_pubsub_subscription!.push!.push_config).oidc_token);
+  const env = (copy: Terraform) => (first(first(first(first(processor(copy).template).containers).dynamic).env) as { for_each: Block }).for_each;
+  const audience = 'https://hookpipe-processor/pubsub/push';
+
+  assert.match(drift((copy) => delete processor(copy).custom_audiences), /custom_audiences undefined lack the push audience "https:\/\/hookpipe-processor\/pubsub\/push": Cloud Run refuses every push/);
+  assert.match(drift((copy) => (processor(copy).custom_audiences = ['https://elsewhere'])), /custom_audiences \["https:\/\/elsewhere"\] lack the push audience/);
+  const moved = drift((copy) => (oidc(copy).audience = 'https://hookpipe-processor/other'));
+  assert.match(moved, /lack the push audience "https:\/\/hookpipe-processor\/other"/);
+  assert.ok(moved.includes(`checks HOOKPIPE_PUSH_AUDIENCE "${audience}", pushes carry "https://hookpipe-processor/other"`));
+  assert.match(drift((copy) => (oidc(copy).audience = '${google_cloud_run_v2_service.processor[0].uri}')), /OIDC audience is not one fixed value/);
+  const checked = drift((copy) => (env(copy).HOOKPIPE_PUSH_AUDIENCE = 'https://hookpipe-processor'));
+  assert.ok(checked.includes(`checks HOOKPIPE_PUSH_AUDIENCE "https://hookpipe-processor", pushes carry "${audience}"`));
+});
+
 test('least privilege: the ingress only publishes to the events topic and reads its secrets; the push identity only invokes the processor', () => {
   const grantsOf = (member: string) =>
     Object.entries(tf.resources)
@@ -48,20 +80,23 @@ test('least privilege: the ingress only publishes to the events topic and reads 
     'google_pubsub_topic_iam_member roles/pubsub.viewer ${google_pubsub_topic.events.name}',
     'google_secret_manager_secret_iam_member roles/secretmanager.secretAccessor ${google_secret_manager_secret.source[each.key].id}',
   ]);
-  assert.deepEqual(grantsOf('${google_service_account.push.member}'), ['google_cloud_run_v2_service_iam_member roles/run.invoker ${google_cloud_run_v2_service.processor.name}']);
+  assert.deepEqual(grantsOf('${google_service_account.push.member}'), [
+    'google_cloud_run_v2_service_iam_member roles/run.invoker ${google_cloud_run_v2_service.processor[0].name}',
+  ]);
   const processor = grantsOf('${google_service_account.processor.member}');
   assert.ok(processor.includes('google_pubsub_topic_iam_member roles/pubsub.publisher ${google_pubsub_topic.dead_letter.name}'));
   assert.ok(processor.includes('google_project_iam_member roles/datastore.user ${var.project_id}'));
+  // main.ts reads the subscription's deadline and attempts at start-up (subscriptions.get is in viewer, not subscriber).
+  assert.ok(processor.includes('google_pubsub_subscription_iam_member roles/pubsub.viewer ${google_pubsub_subscription.push[0].name}'));
   assert.ok(!processor.some((grant) => /roles\/(owner|editor|pubsub\.admin)/.test(grant)));
 });
 
 test('the processor is private and configured as the topology says; the ingress is public with CPU boost and warm instances', () => {
   const invokers = Object.values(tf.resources.google_cloud_run_v2_service_iam_member!);
-  assert.deepEqual(invokers.filter((grant) => grant.member === 'allUsers').map((grant) => grant.name), ['${google_cloud_run_v2_service.ingress.name}']);
+  assert.deepEqual(invokers.filter((grant) => grant.member === 'allUsers').map((grant) => grant.name), ['${google_cloud_run_v2_service.ingress[0].name}']);
 
   const processor = resource(tf, 'google_cloud_run_v2_service', 'processor');
-  const env = first(first(first(processor.template).containers).dynamic);
-  const settings = (first(env.env) as { for_each: Record<string, string> }).for_each;
+  const settings = containerEnv(first(first(processor.template).containers));
   assert.equal(settings.HOOKPIPE_PUSH_AUTH, 'oidc');
   assert.equal(settings.HOOKPIPE_DEAD_LETTER_TOPIC, TOPOLOGY.deadLetterTopic);
   assert.equal(settings.HOOKPIPE_PUSH_SUBSCRIPTION, TOPOLOGY.pushSubscription);

@@ -22,6 +22,8 @@ locals {
   processor_service = "hookpipe-processor"
   repository        = "hookpipe"
   image_base        = "${var.region}-docker.pkg.dev/${var.project_id}/${local.repository}"
-  ingress_image     = "${local.image_base}/hookpipe-ingress:${var.image_tag}"
-  processor_image   = "${local.image_base}/hookpipe-processor:${var.image_tag}"
+  # No build pushes this tag: without var.image_tag a service to be created fails its postcondition (run.tf).
+  unset_image_tag = "image-tag-not-set"
+  ingress_image   = "${local.image_base}/hookpipe-ingress:${coalesce(var.image_tag, local.unset_image_tag)}"
+  processor_image = "${local.image_base}/hookpipe-processor:${coalesce(var.image_tag, local.unset_image_tag)}"
 }

@@ -15,10 +15,16 @@ variable "firestore_location" {
   default     = "eur3"
 }
 
+variable "create_services" {
+  description = "false for the first apply into an empty project: all but the Cloud Run services and what needs them (README, Deploy)."
+  type        = bool
+  default     = true
+}
+
 variable "image_tag" {
-  description = "Image tag deployed by Terraform at creation; later deploys come from Cloud Build (tagged with the commit) and Terraform leaves the image alone."
+  description = "The commit whose images the services are created with; unused once they exist (Cloud Build deploys)."
   type        = string
-  default     = "latest"
+  default     = null
 }
 
 variable "sources" {
