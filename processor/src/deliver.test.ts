@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { z } from 'zod';
 import { PermanentError } from '../../shared/src/errors.ts';
 import { createLogger } from '../../shared/src/logger.ts';
 import type { PushEnvelope } from '../../shared/src/contract.ts';
+import { captureLogs } from '../../test/support/log-capture.ts';
 import { MemoryLedger } from '../../test/support/memory-ledger.ts';
 import { deliver, type DeliveryDeps } from './deliver.ts';
 import { defineHandler, type Handler } from './handlers.ts';
@@ -30,8 +31,7 @@ function envelope(overrides: { attributes?: Record<string, string>; body?: strin
   };
 }
 
-function setup(handlers: Handler[], extra: Partial<DeliveryDeps> = {}) {
-  const ledger = new MemoryLedger();
+function setup(handlers: Handler[], extra: Partial<DeliveryDeps> = {}, ledger = new MemoryLedger()) {
   const deadLetters: Array<{ data: Buffer; attributes: Record<string, string> }> = [];
   let deadLetterFails = false;
   const deps: DeliveryDeps = {
@@ -179,18 +179,154 @@ test('without deliveryAttempt (the emulator) the attempt is counted by the ledge
   assert.equal(deadLetters.length, 1);
 });
 
-test('a handler past its deadline is aborted and retried', async () => {
-  let aborted = false;
-  const { handler } = counting(() => new Promise<void>(() => {}));
-  const slow = { ...handler, handle: (_event: unknown, context: { signal: AbortSignal }) => {
-    context.signal.addEventListener('abort', () => (aborted = true));
-    return new Promise<void>(() => {});
-  } } as Handler;
-  const { deps } = setup([slow], { handlerTimeoutMs: 30 });
-  const result = await deliver(envelope(), deps);
-  assert.equal(result.outcome, 'retry');
-  assert.equal(result.error?.class, 'HandlerTimeoutError');
-  assert.equal(aborted, true);
+/** A handler that ignores its abort signal and runs until the test lets it go, as a stuck handler would. */
+function stuck() {
+  let calls = 0;
+  let running = 0;
+  let mostAtOnce = 0;
+  let release = () => {};
+  let started = () => {};
+  const firstStarted = new Promise<void>((resolve) => (started = resolve));
+  const signals: AbortSignal[] = [];
+  const { handler } = counting();
+  const slow = {
+    ...handler,
+    handle: async (_event: unknown, context: { signal: AbortSignal }) => {
+      calls += 1;
+      running += 1;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      signals.push(context.signal);
+      try {
+        if (calls === 1) {
+          started();
+          await new Promise<void>((resolve) => (release = resolve));
+        }
+      } finally {
+        running -= 1;
+      }
+    },
+  } as Handler;
+  return { handler: slow, firstStarted, release: () => release(), signals, stats: () => ({ calls, mostAtOnce }) };
+}
+
+const LEASE_MS = 1000;
+
+function fakeClock(t: TestContext) {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: new Date('2026-11-24T10:00:00Z') });
+  return t.mock.timers;
+}
+
+test('a handler past its deadline is aborted and retried, and keeps its lease: it cannot run twice at once', async (t) => {
+  const timers = fakeClock(t);
+  const logs = captureLogs('processor');
+  const slow = stuck();
+  const { deps, ledger } = setup([slow.handler], { handlerTimeoutMs: 200, logger: logs.logger }, new MemoryLedger({ leaseMs: LEASE_MS }));
+
+  const first = deliver(envelope(), deps);
+  await slow.firstStarted;
+  timers.tick(200);
+  const timedOut = await first;
+  assert.equal(timedOut.outcome, 'retry');
+  assert.equal(timedOut.error?.class, 'HandlerTimeoutError');
+  assert.equal(slow.signals[0]!.aborted, true, 'the handler is told to stop');
+
+  // Pub/Sub redelivers while the first run still goes on: the lease turns it away.
+  timers.tick(500);
+  const early = await deliver(envelope({ messageId: 'm-2' }), deps);
+  assert.deepEqual(slow.stats(), { calls: 1, mostAtOnce: 1 }, 'the handler must not run a second time beside the first');
+  assert.equal(early.outcome, 'retry');
+  assert.match(early.reason ?? '', /in progress elsewhere until 2026-11-24T10:00:01.000Z/);
+  const entry = (await ledger.get('stripe', 'evt_1'))!;
+  assert.equal(entry.status, 'failed');
+  assert.equal(entry.lastError?.class, 'HandlerTimeoutError');
+  assert.equal(entry.leaseExpiresAt?.getTime(), Date.parse('2026-11-24T10:00:00Z') + LEASE_MS, 'the failure does not shorten the lease');
+
+  // The abandoned run ends late: said in the log, and it changes nothing in the ledger.
+  slow.release();
+  await new Promise((resolve) => setImmediate(resolve));
+  const late = logs.entries.find((e) => e.message?.startsWith('abandoned handler finished after all'));
+  assert.deepEqual([late?.deliveryId, late?.messageId], ['evt_1', 'm-1']);
+  assert.equal((await ledger.get('stripe', 'evt_1'))?.status, 'failed');
+
+  // Once the lease has expired the event runs again: a handler that never returns cannot block it for good.
+  timers.tick(LEASE_MS - 500);
+  const later = await deliver(envelope({ messageId: 'm-3' }), deps);
+  assert.equal(later.outcome, 'processed');
+  assert.equal(later.attempt, 2);
+  assert.deepEqual(slow.stats(), { calls: 2, mostAtOnce: 1 });
+});
+
+test('on shutdown a running handler is abandoned as a retry, never processed, and keeps its lease; nothing new is claimed', async (t) => {
+  const timers = fakeClock(t);
+  const slow = stuck();
+  const stopping = new AbortController();
+  const ledger = new MemoryLedger({ leaseMs: LEASE_MS });
+  const { deps } = setup([slow.handler], { handlerTimeoutMs: 5000, stopping: stopping.signal }, ledger);
+
+  const running = deliver(envelope(), deps);
+  await slow.firstStarted;
+  stopping.abort();
+  const stopped = await running;
+  assert.equal(stopped.outcome, 'retry');
+  assert.equal(stopped.error?.class, 'ShutdownError');
+  assert.equal(slow.signals[0]!.aborted, true);
+
+  // The handler still completes, after its answer: the event is not recorded as processed, and its lease holds.
+  slow.release();
+  await new Promise((resolve) => setImmediate(resolve));
+  const entry = (await ledger.get('stripe', 'evt_1'))!;
+  assert.equal(entry.status, 'failed');
+  assert.equal(entry.leaseExpiresAt?.getTime(), Date.now() + LEASE_MS);
+
+  // A delivery arriving after the stop claims nothing and runs nothing.
+  const attributes = { ...envelope().message.attributes, deliveryId: 'evt_2' };
+  const refused = await deliver(envelope({ attributes, messageId: 'm-2' }), deps);
+  assert.deepEqual([refused.outcome, refused.reason], ['retry', 'shutting down']);
+  assert.equal(await ledger.get('stripe', 'evt_2'), undefined);
+  assert.equal(slow.stats().calls, 1);
+
+  // Another instance takes the event once the lease has expired.
+  timers.tick(LEASE_MS + 1);
+  const elsewhere = setup([slow.handler], { handlerTimeoutMs: 5000 }, ledger);
+  assert.equal((await deliver(envelope({ messageId: 'm-3' }), elsewhere.deps)).outcome, 'processed');
+});
+
+test('dropped ledger writes and a failing resourceKey are logged with the delivery and message ids; outcomes are unchanged', async () => {
+  const logs = captureLogs('processor');
+  const warnings = (message: string) =>
+    logs.entries.filter((e) => e.message === message && e.deliveryId === 'evt_1' && e.messageId === 'm-1');
+
+  const { handler } = counting(() => {
+    throw new Error('flaky');
+  }, { resourceKey: () => {
+    throw new TypeError('no id here');
+  } });
+  const { deps, ledger } = setup([handler], { logger: logs.logger });
+  ledger.failWrites = new Error('UNAVAILABLE');
+  const retried = await deliver(envelope(), deps);
+  assert.equal(retried.outcome, 'retry');
+  assert.deepEqual(retried.error, { class: 'Error', message: 'flaky' });
+  const [keyWarning] = warnings('resourceKey failed; the event is recorded without a resource key');
+  assert.deepEqual(keyWarning?.error, { class: 'TypeError', message: 'no id here' });
+  const [failWarning] = warnings('ledger not updated after a failed attempt; its lease holds until it expires');
+  assert.deepEqual(failWarning?.error, { class: 'Error', message: 'UNAVAILABLE' });
+
+  // The dead-letter publish fails and so does the ledger write: still a retry, and both are in the log.
+  const permanent = counting(() => {
+    throw new PermanentError('bad');
+  });
+  const broken = setup([permanent.handler], { logger: logs.logger }, ledger);
+  ledger.entries.clear();
+  broken.failDeadLetter();
+  assert.equal((await deliver(envelope(), broken.deps)).outcome, 'retry');
+  assert.equal(warnings('ledger not updated after a failed attempt; its lease holds until it expires').length, 2);
+  assert.equal(logs.entries.filter((e) => e.message?.startsWith('dead-letter publish failed') && e.deliveryId === 'evt_1').length, 1);
+
+  // Dead-lettered, but the ledger write fails: acked (the message is safe in the dead-letter topic), and logged.
+  const ok = setup([permanent.handler], { logger: logs.logger }, ledger);
+  ledger.entries.clear();
+  assert.equal((await deliver(envelope(), ok.deps)).outcome, 'dead-lettered');
+  assert.equal(warnings('ledger not updated after dead-lettering').length, 1);
 });
 
 test('no handler: ignored by default, dead-lettered when configured so', async () => {

@@ -1,7 +1,9 @@
 // One push delivery, start to end: find the handler, parse the payload with its schema, claim the ledger, run the
 // handler within its deadline, and decide the outcome. I/O (ledger, dead-letter topic) comes in as ports, so the
 // rules are tested without emulators. Every path ends in exactly one of: processed, duplicate, ignored,
-// dead-lettered (acked only once the dead-letter publish is confirmed), or retry (not acked).
+// dead-lettered (acked only once the dead-letter publish is confirmed), or retry (not acked). A handler abandoned
+// while it may still be running (past its deadline, or cut short by a shutdown) keeps its ledger lease until the
+// lease expires, so that a redelivery cannot run it a second time beside the first.
 import { MessageAttributes, type PushEnvelope } from '../../shared/src/contract.ts';
 import { PermanentError } from '../../shared/src/errors.ts';
 import { describeIssues } from '../../shared/src/issues.ts';
@@ -39,20 +41,36 @@ export interface DeliveryDeps {
   ledger: Ledger;
   deadLetter: DeadLetterPort;
   logger: Logger;
+  /** Kept below the push request's life (the ack deadline): see config.ts. */
   handlerTimeoutMs: number;
   /** The subscription's maxDeliveryAttempts: the last attempt dead-letters itself, with the error attached. */
   maxDeliveryAttempts: number;
   /** Events no handler takes: acked as ignored, or dead-lettered. */
   unhandled: 'ignore' | 'dead-letter';
   clock?: () => Date;
-  /** When operators asked to run settled events again (seek replay with --force) and this message falls in that window: the time of the request. */
-  forceReplay?: (publishTime: Date) => Promise<Date | undefined>;
+  /**
+   * Asked for a duplicate only: when operators asked to run settled events again (seek replay with --force) and this
+   * message of this subscription falls in that window, the time of the request (ops/force-windows.ts).
+   */
+  forceReplay?: (publishTime: Date, subscription: string) => Promise<Date | undefined>;
+  /**
+   * Aborted when the instance stops and the work under way has had its time (main.ts): handlers still running are
+   * abandoned and answered retry, never processed, and deliveries not yet started claim nothing.
+   */
+  stopping?: AbortSignal | undefined;
 }
 
 export class HandlerTimeoutError extends Error {
   constructor(ms: number) {
     super(`the handler did not finish within ${ms} ms`);
     this.name = 'HandlerTimeoutError';
+  }
+}
+
+export class ShutdownError extends Error {
+  constructor() {
+    super('the instance stopped before the handler finished');
+    this.name = 'ShutdownError';
   }
 }
 
@@ -98,21 +116,46 @@ function parsePayload(handler: Handler, raw: Buffer, contentType: string | undef
   return { ok: false, error: new SchemaError(`payload does not match ${handler.name}'s schema: ${detail}`) };
 }
 
-async function runWithDeadline(run: (signal: AbortSignal, deadline: Date) => Promise<void> | void, ms: number, now: Date) {
+/** How a handler's run ended; `abandoned`: it was given up on (deadline, shutdown) and may still be running. */
+type Run = { ok: true } | { ok: false; thrown: unknown; abandoned: boolean };
+
+/**
+ * Runs a handler until it returns, its deadline passes or the instance stops. A handler given up on is told so by
+ * its signal, but nothing can stop one that ignores it: it may go on after this returns, and how it ends then is
+ * passed to `lateEnd` (to be logged), not lost.
+ */
+async function runHandler(
+  run: (signal: AbortSignal, deadline: Date) => Promise<void> | void,
+  ms: number,
+  now: Date,
+  stopping: AbortSignal | undefined,
+  lateEnd: (error: LedgerError | undefined) => void,
+): Promise<Run> {
+  if (stopping?.aborted) return { ok: false, thrown: new ShutdownError(), abandoned: false };
   const controller = new AbortController();
   const deadline = new Date(now.getTime() + ms);
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new HandlerTimeoutError(ms);
+  let onStop: (() => void) | undefined;
+  const givenUp = new Promise<never>((_, reject) => {
+    const abandon = (error: Error) => {
       controller.abort(error);
       reject(error);
-    }, ms);
+    };
+    timer = setTimeout(() => abandon(new HandlerTimeoutError(ms)), ms);
+    onStop = () => abandon(new ShutdownError());
+    stopping?.addEventListener('abort', onStop, { once: true });
   });
+  const running = Promise.resolve().then(() => run(controller.signal, deadline));
   try {
-    await Promise.race([Promise.resolve().then(() => run(controller.signal, deadline)), timeout]);
+    await Promise.race([running, givenUp]);
+    return { ok: true };
+  } catch (thrown) {
+    const abandoned = controller.signal.aborted;
+    if (abandoned) running.then(() => lateEnd(undefined), (late: unknown) => lateEnd(describeError(late)));
+    return { ok: false, thrown, abandoned };
   } finally {
     clearTimeout(timer);
+    if (onStop) stopping?.removeEventListener('abort', onStop);
   }
 }
 
@@ -136,7 +179,10 @@ export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promi
       await deps.deadLetter.publishMessage({ data: raw, attributes });
       return true;
     } catch (publishError) {
-      deps.logger.error({ messageId: message.messageId, error: describeError(publishError) }, 'dead-letter publish failed; the delivery will be retried');
+      deps.logger.error(
+        { messageId: message.messageId, deliveryId: message.attributes?.deliveryId, error: describeError(publishError) },
+        'dead-letter publish failed; the delivery will be retried',
+      );
       return false;
     }
   };
@@ -159,31 +205,45 @@ export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promi
     return { ...identity, outcome: sent ? 'dead-lettered' : 'retry', error };
   }
 
+  const ids = { deliveryId: attributes.deliveryId, messageId: message.messageId, handler: handler.name };
+  /** For ledger writes whose failure changes no outcome: said in the log, with the ids to find the event by. */
+  const logDropped = (what: string) => (error: unknown) => {
+    deps.logger.warn({ ...ids, error: describeError(error) }, what);
+  };
+
   const parsed = parsePayload(handler, raw, attributes.contentType);
   let resourceKey: string | undefined;
   if (parsed.ok && handler.resourceKey) {
     try {
       resourceKey = handler.resourceKey(parsed.payload) ?? undefined;
-    } catch {
-      resourceKey = undefined;
+    } catch (error) {
+      // The key only serves listings by resource: the event is handled without one, and the log says why.
+      logDropped('resourceKey failed; the event is recorded without a resource key')(error);
     }
   }
 
+  if (deps.stopping?.aborted) return { ...identity, handler: handler.name, outcome: 'retry', reason: 'shutting down' };
+
   const now = clock();
+  const claimInput = {
+    source: attributes.source,
+    deliveryId: attributes.deliveryId,
+    eventType: attributes.eventType,
+    messageId: message.messageId,
+    receivedAt: new Date(attributes.receivedAt),
+    replayCount: attributes.replayCount ?? 0,
+    resourceKey,
+    handler: handler.name,
+    now,
+  };
   let claim;
   try {
-    claim = await deps.ledger.claim({
-      source: attributes.source,
-      deliveryId: attributes.deliveryId,
-      eventType: attributes.eventType,
-      messageId: message.messageId,
-      receivedAt: new Date(attributes.receivedAt),
-      replayCount: attributes.replayCount ?? 0,
-      resourceKey,
-      handler: handler.name,
-      forceSettledBefore: await deps.forceReplay?.(new Date(message.publishTime)),
-      now,
-    });
+    claim = await deps.ledger.claim(claimInput);
+    // Only a settled event can be forced, so only a duplicate asks whether an operator forced a re-run (ops/seek.ts).
+    if (claim.kind === 'duplicate' && deps.forceReplay) {
+      const forceSettledBefore = await deps.forceReplay(new Date(message.publishTime), envelope.subscription);
+      if (forceSettledBefore) claim = await deps.ledger.claim({ ...claimInput, forceSettledBefore });
+    }
   } catch (error) {
     return { ...identity, handler: handler.name, outcome: 'retry', reason: 'ledger unavailable', error: describeError(error) };
   }
@@ -193,46 +253,58 @@ export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promi
   const attempt = envelope.deliveryAttempt ?? claim.attempts;
   const result = { ...identity, handler: handler.name, attempt };
 
-  const settleDeadLetter = async (reason: DeadLetterReason, error: LedgerError): Promise<DeliveryResult> => {
+  // The outcome is a retry either way; a failed write leaves the entry 'processing' until its lease expires.
+  const recordFailure = (error: LedgerError, keepLease: boolean) =>
+    deps.ledger
+      .fail(attributes.source, attributes.deliveryId, error, clock(), { keepLease })
+      .catch(logDropped('ledger not updated after a failed attempt; its lease holds until it expires'));
+
+  const settleDeadLetter = async (reason: DeadLetterReason, error: LedgerError, keepLease = false): Promise<DeliveryResult> => {
     if (!(await deadLetter(reason, error, attempt, handler.name))) {
-      await deps.ledger.fail(attributes.source, attributes.deliveryId, error, clock()).catch(() => {});
+      await recordFailure(error, keepLease);
       return { ...result, outcome: 'retry', error, reason: 'dead-letter publish failed' };
     }
     // The message is safely in the dead-letter topic; a failed ledger write only leaves the status stale.
-    await deps.ledger.deadLettered(attributes.source, attributes.deliveryId, error, clock()).catch((ledgerError: unknown) => {
-      deps.logger.warn({ deliveryId: attributes.deliveryId, error: describeError(ledgerError) }, 'ledger not updated after dead-lettering');
-    });
+    await deps.ledger
+      .deadLettered(attributes.source, attributes.deliveryId, error, clock())
+      .catch(logDropped('ledger not updated after dead-lettering'));
     return { ...result, outcome: 'dead-lettered', reason, error };
   };
 
   if (!parsed.ok) return settleDeadLetter('permanent', describeError(parsed.error));
 
-  try {
-    await runWithDeadline(
-      (signal, deadline) =>
-        handler.handle(
-          {
-            payload: parsed.payload,
-            raw,
-            attributes,
-            deliveryId: attributes.deliveryId,
-            source: attributes.source,
-            provider: attributes.provider,
-            eventType: attributes.eventType,
-            messageId: message.messageId,
-            publishTime: message.publishTime,
-            orderingKey: message.orderingKey || undefined,
-          },
-          { logger: deps.logger.child({ deliveryId: attributes.deliveryId, handler: handler.name }), attempt, deadline, signal },
-        ),
-      deps.handlerTimeoutMs,
-      now,
-    );
-  } catch (thrown) {
-    const error = describeError(thrown);
-    if (thrown instanceof PermanentError) return settleDeadLetter('permanent', error);
-    if (attempt >= deps.maxDeliveryAttempts) return settleDeadLetter('exhausted', error);
-    await deps.ledger.fail(attributes.source, attributes.deliveryId, error, clock()).catch(() => {});
+  const run = await runHandler(
+    (signal, deadline) =>
+      handler.handle(
+        {
+          payload: parsed.payload,
+          raw,
+          attributes,
+          deliveryId: attributes.deliveryId,
+          source: attributes.source,
+          provider: attributes.provider,
+          eventType: attributes.eventType,
+          messageId: message.messageId,
+          publishTime: message.publishTime,
+          orderingKey: message.orderingKey || undefined,
+        },
+        { logger: deps.logger.child({ deliveryId: attributes.deliveryId, handler: handler.name }), attempt, deadline, signal },
+      ),
+    deps.handlerTimeoutMs,
+    now,
+    deps.stopping,
+    (lateError) =>
+      deps.logger.warn(
+        { ...ids, ...(lateError ? { error: lateError } : {}) },
+        lateError ? 'abandoned handler failed after all' : 'abandoned handler finished after all; a later attempt may run it again',
+      ),
+  );
+  if (!run.ok) {
+    const error = describeError(run.thrown);
+    // An abandoned handler may still be running: its lease stays until it expires, so no redelivery runs beside it.
+    if (run.thrown instanceof PermanentError) return settleDeadLetter('permanent', error, run.abandoned);
+    if (attempt >= deps.maxDeliveryAttempts) return settleDeadLetter('exhausted', error, run.abandoned);
+    await recordFailure(error, run.abandoned);
     return { ...result, outcome: 'retry', error };
   }
 

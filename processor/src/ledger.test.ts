@@ -24,6 +24,12 @@ test('the claim rule: new claims, processed is a duplicate, a live lease is busy
   assert.deepEqual(decideClaim(entry({ status: 'failed', attempts: 4 }), input), { kind: 'claimed', attempts: 5 });
 });
 
+test('the claim rule: a failure that kept its lease (its handler may still run) is busy until the lease expires', () => {
+  const until = new Date(now.getTime() + 1000);
+  assert.deepEqual(decideClaim(entry({ status: 'failed', attempts: 1, leaseExpiresAt: until }), input), { kind: 'busy', until });
+  assert.deepEqual(decideClaim(entry({ status: 'failed', attempts: 1, leaseExpiresAt: until }), { ...input, now: until }), { kind: 'claimed', attempts: 2 });
+});
+
 test('the claim rule: a dead-lettered event runs again only for a newer replay', () => {
   assert.deepEqual(decideClaim(entry({ status: 'dead-lettered' }), input), { kind: 'duplicate', status: 'dead-lettered' });
   assert.deepEqual(decideClaim(entry({ status: 'dead-lettered' }), { ...input, replayCount: 1 }), { kind: 'claimed', attempts: 2 });
@@ -67,7 +73,7 @@ test('Firestore ledger: of two concurrent claims exactly one wins', async () => 
   assert.equal(results.filter((r) => r.kind === 'busy').length, 4);
 });
 
-test('Firestore ledger: a lease left by a dead instance is claimed again after it expires; failures keep their error', async () => {
+test('Firestore ledger: a lease left by a dead instance expires; failures keep their error, and an abandoned run its lease', async () => {
   const ledger = new FirestoreLedger(firestore, { collection: uniqueCollection('ledger'), leaseMs: 1000, retentionDays: 30 });
   await ledger.claim(input);
   assert.equal((await ledger.claim({ ...input, now: new Date(now.getTime() + 500) })).kind, 'busy');
@@ -77,7 +83,14 @@ test('Firestore ledger: a lease left by a dead instance is claimed again after i
   assert.equal(failed.status, 'failed');
   assert.deepEqual(failed.lastError, { class: 'Error', message: 'db down' });
   await ledger.claim({ ...input, now: new Date(now.getTime() + 2000) });
+  const timeout = { class: 'HandlerTimeoutError', message: 'late' };
+  await ledger.fail('stripe', 'evt_1', timeout, new Date(now.getTime() + 2500), { keepLease: true });
+  const abandoned = (await ledger.get('stripe', 'evt_1'))!;
+  assert.equal(abandoned.status, 'failed');
+  assert.equal(abandoned.leaseExpiresAt?.getTime(), now.getTime() + 3000, 'a failure that keeps its lease leaves it as it was');
+  assert.equal((await ledger.claim({ ...input, now: new Date(now.getTime() + 2900) })).kind, 'busy');
+  await ledger.claim({ ...input, now: new Date(now.getTime() + 3000) });
   await ledger.deadLettered('stripe', 'evt_1', { class: 'PermanentError', message: 'gone' }, now);
   assert.equal((await ledger.get('stripe', 'evt_1'))!.status, 'dead-lettered');
-  assert.equal((await ledger.get('stripe', 'evt_1'))!.attempts, 3);
+  assert.equal((await ledger.get('stripe', 'evt_1'))!.attempts, 4);
 });

@@ -64,9 +64,10 @@ export function decideClaim(existing: LedgerEntry | undefined, input: ClaimInput
       // Pub/Sub redelivering what was already dead-lettered is a duplicate; an operator's replay runs it again.
       return replayed || forced ? { kind: 'claimed', attempts: existing.attempts + 1 } : { kind: 'duplicate', status: 'dead-lettered' };
     case 'processing':
-      if (existing.leaseExpiresAt && existing.leaseExpiresAt > input.now) return { kind: 'busy', until: existing.leaseExpiresAt };
-      return { kind: 'claimed', attempts: existing.attempts + 1 };
     case 'failed':
+      // A failure keeps its lease when its handler may still be running (it passed its deadline, or the instance is
+      // stopping): the next attempt waits for the lease to expire instead of running beside it.
+      if (existing.leaseExpiresAt && existing.leaseExpiresAt > input.now) return { kind: 'busy', until: existing.leaseExpiresAt };
       return { kind: 'claimed', attempts: existing.attempts + 1 };
   }
 }
@@ -74,9 +75,18 @@ export function decideClaim(existing: LedgerEntry | undefined, input: ClaimInput
 export interface Ledger {
   claim(input: ClaimInput): Promise<ClaimDecision>;
   complete(source: string, deliveryId: string, fields: { handler: string; now: Date }): Promise<void>;
-  fail(source: string, deliveryId: string, error: LedgerError, now: Date): Promise<void>;
+  /**
+   * Records a failed attempt. The lease is released, so the next attempt may run at once, unless `keepLease`: the
+   * handler was abandoned while it may still be running, and the lease, unchanged, keeps a redelivery out until it
+   * expires (never longer, so a handler that never returns cannot block the event for good).
+   */
+  fail(source: string, deliveryId: string, error: LedgerError, now: Date, options?: FailOptions): Promise<void>;
   deadLettered(source: string, deliveryId: string, error: LedgerError, now: Date): Promise<void>;
   get(source: string, deliveryId: string): Promise<LedgerEntry | undefined>;
+}
+
+export interface FailOptions {
+  keepLease?: boolean | undefined;
 }
 
 export interface LedgerOptions {
@@ -168,8 +178,13 @@ export class FirestoreLedger implements Ledger {
     });
   }
 
-  async fail(source: string, deliveryId: string, error: LedgerError, now: Date): Promise<void> {
-    await this.#doc(source, deliveryId).update({ status: 'failed', lastError: error, updatedAt: now, leaseExpiresAt: FieldValue.delete() });
+  async fail(source: string, deliveryId: string, error: LedgerError, now: Date, options: FailOptions = {}): Promise<void> {
+    await this.#doc(source, deliveryId).update({
+      status: 'failed',
+      lastError: error,
+      updatedAt: now,
+      ...(options.keepLease ? {} : { leaseExpiresAt: FieldValue.delete() }),
+    });
   }
 
   async deadLettered(source: string, deliveryId: string, error: LedgerError, now: Date): Promise<void> {

@@ -1,22 +1,25 @@
-// The processor as Cloud Run runs it: private, fed by the push subscription, configured from the environment.
+// The processor as Cloud Run runs it: private, fed by the push subscription, configured from the environment and
+// from the push subscription itself (its ack deadline and delivery attempts), stopped within Cloud Run's 10 s.
 import { Firestore } from '@google-cloud/firestore';
+import type { PubSub } from '@google-cloud/pubsub';
 import { serve } from '@hono/node-server';
+import { setMaxListeners } from 'node:events';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cachedProbe } from '../../shared/src/cached.ts';
 import { createLogger, type Logger } from '../../shared/src/logger.ts';
 import { createPubSub, openTopic } from '../../shared/src/pubsub.ts';
-import { closeServer, runService, shutdownWatchdog } from '../../shared/src/shutdown.ts';
+import { abortAfter, closeServer, drainDeadlineMs, runService, shutdownWatchdog } from '../../shared/src/shutdown.ts';
 import { createProcessorApp } from './app.ts';
-import { readProcessorConfig } from './config.ts';
-import type { DeliveryDeps } from './deliver.ts';
+import { readProcessorConfig, subscriptionSettings, type SubscriptionSettings } from './config.ts';
+import { describeError, type DeliveryDeps } from './deliver.ts';
 import { loadHandlers, type Handler } from './handlers.ts';
 import { createLimiter } from './limiter.ts';
 import { FirestoreLedger } from './ledger.ts';
 import { createPushVerifier, type KeySource } from './push-auth.ts';
 import { openOps, readOpsConfig } from './ops/context.ts';
-import { forceReplayReader } from './ops/seek.ts';
+import { forceReplayReader } from './ops/force-windows.ts';
 import { createAdminApp } from './ops/admin.ts';
 
 /** A path (relative to the working directory) or a package name, as HOOKPIPE_HANDLERS gives it. */
@@ -34,11 +37,48 @@ export interface ProcessorOverrides {
   logger?: Logger;
 }
 
+/**
+ * The push subscription's own ack deadline and delivery attempts, which environment variables can only repeat, and
+ * drift from. Reading them needs pubsub.subscriptions.get on the subscription (in roles/pubsub.viewer; the
+ * subscriber role, which the processor holds to seek, is not documented to include it:
+ * https://cloud.google.com/pubsub/docs/access-control). Without it, or before the subscription exists, the
+ * environment's values stand, and the log says so.
+ */
+async function readSubscription(pubsub: PubSub, name: string, logger: Logger): Promise<SubscriptionSettings | undefined> {
+  try {
+    const [metadata] = await pubsub.subscription(name).getMetadata({ timeout: 10_000 });
+    const settings = subscriptionSettings(name, metadata);
+    if (settings.maxDeliveryAttempts === undefined) {
+      logger.warn({ subscription: name }, 'the push subscription has no dead-letter policy: HOOKPIPE_MAX_DELIVERY_ATTEMPTS is used as set');
+    }
+    return settings;
+  } catch (error) {
+    logger.warn(
+      { subscription: name, error: describeError(error) },
+      'cannot read the push subscription: HOOKPIPE_ACK_DEADLINE_SECONDS and HOOKPIPE_MAX_DELIVERY_ATTEMPTS are used as set',
+    );
+    return undefined;
+  }
+}
+
 export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overrides: ProcessorOverrides = {}) {
-  const config = readProcessorConfig(env);
-  const logger = overrides.logger ?? createLogger({ service: 'processor', level: config.LOG_LEVEL });
+  // The environment is checked before anything is opened; then again with what the subscription says.
+  const fromEnv = readProcessorConfig(env);
+  const logger = overrides.logger ?? createLogger({ service: 'processor', level: fromEnv.LOG_LEVEL });
+  const pubsub = createPubSub(fromEnv.projectId);
+  const subscription = await readSubscription(pubsub, fromEnv.HOOKPIPE_PUSH_SUBSCRIPTION, logger);
+  let config = fromEnv;
+  try {
+    if (subscription) config = readProcessorConfig(env, subscription);
+  } catch (error) {
+    await pubsub.close();
+    throw error;
+  }
+  const { timing } = config;
+  for (const drift of config.drift) {
+    logger.warn(drift, `${drift.variable} differs from the push subscription's; the subscription's value is used`);
+  }
   const firestore = new Firestore(config.projectId ? { projectId: config.projectId } : {});
-  const pubsub = createPubSub(config.projectId);
   const deadLetterTopic = openTopic(pubsub, config.HOOKPIPE_DEAD_LETTER_TOPIC, {
     timeoutMs: 10_000,
     batchMaxMessages: 100,
@@ -49,9 +89,7 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
   const handlers = overrides.handlers ?? (await loadHandlers(moduleSpecifier(config.HOOKPIPE_HANDLERS), { firestore, env, logger }));
   const ledger = new FirestoreLedger(firestore, {
     collection: config.HOOKPIPE_LEDGER_COLLECTION,
-    // A claim outlives the handler's deadline, so a live handler never loses it to a redelivery; the margin scales
-    // with the deadline so that a claim left by a killed instance is taken back soon when deadlines are short.
-    leaseMs: config.HOOKPIPE_HANDLER_TIMEOUT_MS + Math.min(15_000, Math.max(2_000, config.HOOKPIPE_HANDLER_TIMEOUT_MS)),
+    leaseMs: timing.leaseMs,
     retentionDays: config.HOOKPIPE_LEDGER_RETENTION_DAYS,
   });
 
@@ -72,19 +110,24 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
   const ready = cachedProbe(async () => Boolean(await firestore.collection(config.HOOKPIPE_LEDGER_COLLECTION).doc('_readiness').get()), 5000);
 
   let shuttingDown = false;
+  // Aborted at the shutdown's drain deadline: what still runs then is abandoned (deliver.ts).
+  const stopping = new AbortController();
+  // Each running handler listens to it (deliver.ts): at most the concurrency limit at once.
+  setMaxListeners(config.HOOKPIPE_MAX_CONCURRENT_DELIVERIES + 1, stopping.signal);
   const delivery: DeliveryDeps = {
     handlers,
     ledger,
     deadLetter: deadLetterTopic,
     logger,
-    handlerTimeoutMs: config.HOOKPIPE_HANDLER_TIMEOUT_MS,
-    maxDeliveryAttempts: config.HOOKPIPE_MAX_DELIVERY_ATTEMPTS,
+    handlerTimeoutMs: timing.handlerTimeoutMs,
+    maxDeliveryAttempts: timing.maxDeliveryAttempts,
     unhandled: config.HOOKPIPE_UNHANDLED,
     forceReplay: overrides.forceReplay ?? forceReplayReader(firestore),
+    stopping: stopping.signal,
   };
   const limiter = createLimiter(config.HOOKPIPE_MAX_CONCURRENT_DELIVERIES);
   const ops = config.HOOKPIPE_ADMIN
-    ? openOps(readOpsConfig(env, config.projectId ?? (await pubsub.auth.getProjectId())), pubsub, firestore)
+    ? openOps(readOpsConfig(env, config.projectId ?? (await pubsub.auth.getProjectId())), pubsub, firestore, logger)
     : undefined;
   const admin = ops && createAdminApp(ops, logger);
   const app = createProcessorApp({ delivery, logger, limiter, verifyPush, ready, isShuttingDown: () => shuttingDown, admin });
@@ -95,14 +138,23 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  logger.info({ port, handlers: handlers.map((h) => h.name), pushAuth: config.HOOKPIPE_PUSH_AUTH }, 'processor listening');
+  logger.info({ port, handlers: handlers.map((h) => h.name), pushAuth: config.HOOKPIPE_PUSH_AUTH, timing }, 'processor listening');
 
+  /**
+   * Within HOOKPIPE_SHUTDOWN_TIMEOUT_MS (under Cloud Run's 10 s to SIGKILL): no new connections; deliveries under
+   * way may finish until the drain deadline; those still running then are abandoned, answered retry (never
+   * processed) with their leases left to expire, so their answers, the flush and the closes fit before the watchdog.
+   */
   async function shutdown(signal: string): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info({ signal, ...limiter.stats() }, 'processor shutting down');
-    const stopWatchdog = shutdownWatchdog(config.HOOKPIPE_SHUTDOWN_TIMEOUT_MS, logger, () => limiter.stats());
+    const stopWatchdog = shutdownWatchdog(timing.shutdownTimeoutMs, logger, () => limiter.stats());
+    const abandoning = () => logger.warn(limiter.stats(), 'drain deadline passed: abandoning the deliveries still running');
+    stopping.signal.addEventListener('abort', abandoning, { once: true });
+    const stopCutting = abortAfter(stopping, drainDeadlineMs(timing.shutdownTimeoutMs), () => new Error('the drain deadline passed'));
     await closeServer(server, () => limiter.idle());
+    stopCutting();
     await deadLetterTopic.flush();
     await ops?.close();
     await Promise.all([pubsub.close(), firestore.terminate()]);

@@ -1,16 +1,31 @@
 // A Ledger kept in a Map, for unit tests of the delivery rules; it applies the same claim rule as the Firestore
 // ledger (decideClaim), which is itself tested against the Firestore emulator.
-import { decideClaim, type ClaimInput, type Ledger, type LedgerEntry, type LedgerError } from '../../processor/src/ledger.ts';
+import {
+  decideClaim,
+  type ClaimInput,
+  type FailOptions,
+  type Ledger,
+  type LedgerEntry,
+  type LedgerError,
+} from '../../processor/src/ledger.ts';
 
 export class MemoryLedger implements Ledger {
   readonly entries = new Map<string, LedgerEntry>();
   failNext: Error | undefined;
+  /** Fails every later write (complete, fail, deadLettered) with this error. */
+  failWrites: Error | undefined;
+  readonly #leaseMs: number;
+
+  constructor(options: { leaseMs?: number } = {}) {
+    this.#leaseMs = options.leaseMs ?? 60_000;
+  }
 
   #key(source: string, deliveryId: string) {
     return `${source}:${deliveryId}`;
   }
 
   #update(source: string, deliveryId: string, fields: Partial<LedgerEntry>) {
+    if (this.failWrites) throw this.failWrites;
     const entry = this.entries.get(this.#key(source, deliveryId));
     if (!entry) throw new Error('no such entry');
     Object.assign(entry, fields);
@@ -37,7 +52,7 @@ export class MemoryLedger implements Ledger {
         handler: input.handler,
         resourceKey: input.resourceKey,
         updatedAt: input.now,
-        leaseExpiresAt: new Date(input.now.getTime() + 60_000),
+        leaseExpiresAt: new Date(input.now.getTime() + this.#leaseMs),
         expireAt: new Date(input.now.getTime() + 86_400_000),
       } as LedgerEntry);
     }
@@ -48,8 +63,9 @@ export class MemoryLedger implements Ledger {
     this.#update(source, deliveryId, { status: 'processed', handler: fields.handler, processedAt: fields.now, leaseExpiresAt: undefined });
   }
 
-  async fail(source: string, deliveryId: string, error: LedgerError) {
-    this.#update(source, deliveryId, { status: 'failed', lastError: error, leaseExpiresAt: undefined });
+  async fail(source: string, deliveryId: string, error: LedgerError, now: Date, options: FailOptions = {}) {
+    const lease = options.keepLease ? {} : { leaseExpiresAt: undefined };
+    this.#update(source, deliveryId, { status: 'failed', lastError: error, updatedAt: now, ...lease });
   }
 
   async deadLettered(source: string, deliveryId: string, error: LedgerError) {
