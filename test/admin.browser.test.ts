@@ -1,5 +1,6 @@
 // The admin page in a real browser (Debian's Chromium driven by playwright-core): load it, filter, replay one dead
-// letter, and see that event processed on the Events tab.
+// letter, and see that event processed on the Events tab; and the same page under an attacker's rebound hostname,
+// refused by the admin API.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { startPipeline } from './support/pipeline.ts';
 import { waitFor } from './support/wait.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const REBOUND = 'rebound.test';
 let broken = true;
 const handler = defineHandler({
   name: 'payments',
@@ -30,7 +32,17 @@ before(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      // What DNS rebinding does: an attacker's hostname that resolves to this machine.
+      `--host-resolver-rules=MAP ${REBOUND} 127.0.0.1`,
+    ],
   });
 });
 after(async () => {
@@ -90,4 +102,28 @@ test('state-changing admin calls need the admin header, so another origin cannot
   });
   assert.equal(response.status, 403);
   assert.equal((await pipeline.ops.deadLetters.list({})).items.length, 1);
+});
+
+test('the page under a hostname rebound to 127.0.0.1 is refused by the admin API: it can neither read nor replay', async () => {
+  broken = true;
+  const id = await pipeline.sendStripe();
+  const listed = async () => (await pipeline.ops.deadLetters.list({})).items.map((i) => i.deliveryId);
+  await waitFor(`${id} dead-lettered`, async () => (await listed()).includes(id), 30_000);
+  broken = false;
+  const before = (await pipeline.ops.deadLetters.list({})).items.map((i) => i.deliveryId).sort();
+
+  const page = await browser.newPage();
+  await page.goto(`http://${REBOUND}:${pipeline.processor.port}/admin`);
+  await page.waitForFunction('/Could not list dead letters/.test(document.querySelector("#message").textContent)');
+  assert.equal(await page.locator('#dead-rows tr').count(), 0);
+  const status = await page.evaluate(async () => {
+    const response = await fetch('/admin/api/dead-letters/replay', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hookpipe-admin': '1' },
+      body: JSON.stringify({ filter: {} }),
+    });
+    return response.status;
+  });
+  assert.equal(status, 403);
+  assert.deepEqual((await pipeline.ops.deadLetters.list({})).items.map((i) => i.deliveryId).sort(), before, 'nothing replayed');
 });

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Firestore } from '@google-cloud/firestore';
+import { createLogger } from '../../shared/src/logger.ts';
 import { createPubSub } from '../../shared/src/pubsub.ts';
 import { openOps, readOpsConfig, type Ops } from '../../processor/src/ops/context.ts';
 import type { DeadLetterFilter } from '../../processor/src/ops/dead-letter-view.ts';
@@ -33,7 +34,8 @@ async function withOps<T>(run: (ops: Ops) => Promise<T>): Promise<T> {
   }
   const pubsub = createPubSub(config.projectId);
   const firestore = new Firestore({ projectId: config.projectId });
-  const ops = openOps(config, pubsub, firestore);
+  // What goes wrong without failing the command (a lease not given back, an ack refused) is said on stderr.
+  const ops = openOps(config, pubsub, firestore, createLogger({ service: 'hookpipe', level: 'warn', destination: process.stderr }));
   try {
     return await run(ops);
   } finally {
@@ -71,6 +73,13 @@ function positiveInt(text: string | undefined, flag: string): number | undefined
   return value;
 }
 
+function positiveNumber(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} takes a number above 0`);
+  return value;
+}
+
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
 export async function dlqCommand(args: string[]): Promise<number> {
@@ -81,10 +90,17 @@ export async function dlqCommand(args: string[]): Promise<number> {
     const limit = positiveInt(values.limit, '--limit');
     const result = await withOps((ops) => ops.deadLetters.list(filter, { limit, showBody: values['show-body'] ?? false }));
     if (values.json) return out(JSON.stringify(result, null, 2)), 0;
-    if (result.items.length === 0) return out(`no dead letters match (${result.scanned} in the subscription)`), 0;
+    if (result.items.length === 0 && result.matched === 0) return out(`no dead letters match (${result.scanned} in the subscription)`), 0;
     out(table(result.items as never, ['deliveryId', 'source', 'eventType', 'errorClass', 'errorMessage', 'attempts', 'replayCount', 'deadLetteredAt', 'size']));
     if (values['show-body']) for (const item of result.items) out(`\n--- ${item.deliveryId}\n${item.body ?? ''}`);
-    out(`\n${result.items.length} of ${result.scanned} dead letter(s); nothing was consumed`);
+    out(`\n${result.items.length} shown of ${result.matched} matching, ${result.scanned} dead letter(s) looked at; nothing was consumed`);
+    if (result.items.length < result.matched) {
+      out('not all are shown: the listing holds at most a bounded amount (narrow the filter, or leave out --show-body)');
+    }
+    if (result.oversizedPulls > 0) out('some dead letters were too large to pull together and stay hidden for about a minute: list again');
+    else if (result.more && result.items.length === result.matched) {
+      out(`the scan stopped after ${result.scanned} dead letters: narrow the filter to see the rest`);
+    }
     return 0;
   }
   if (sub === 'replay') {
@@ -97,22 +113,35 @@ export async function dlqCommand(args: string[]): Promise<number> {
       ops.deadLetters.replay({
         filter,
         limit: positiveInt(values.limit, '--limit'),
-        rate: positiveInt(values.rate, '--rate'),
+        rate: positiveNumber(values.rate, '--rate'),
         dryRun: values['dry-run'],
         maxReplays: ops.config.HOOKPIPE_MAX_REPLAYS,
         confirm: values.yes ? undefined : (count) => (count === 0 ? Promise.resolve(false) : ask(`Replay ${count} dead letter(s) to ${ops.config.HOOKPIPE_TOPIC}?`)),
         onProgress: values.json ? undefined : progressBar(process.stderr),
       }),
     );
+    const code = summary.failed > 0 || summary.ackFailed > 0 ? 1 : 0;
     if (values.json) {
-      const { matched, replayed, failed, skipped, refused, dryRun } = summary;
-      return out(JSON.stringify({ matched, replayed, failed, skipped, refused, dryRun })), summary.failed > 0 ? 1 : 0;
+      const { matched, replayed, ackFailed, failed, skipped, refused, failures, dryRun } = summary;
+      return out(JSON.stringify({ matched, replayed, ackFailed, failed, skipped, refused, failures, dryRun })), code;
     }
     for (const refusal of summary.refused) out(`refused ${refusal.deliveryId ?? refusal.messageId}: ${refusal.reason}`);
+    for (const failure of summary.failures) {
+      const what = failure.stage === 'ack' ? 'republished but not acked' : 'not republished';
+      out(`${what} ${failure.deliveryId ?? failure.messageId}: ${failure.error.message}`);
+    }
     if (summary.dryRun) out(`dry run: ${summary.matched - summary.skipped} of ${summary.scanned} dead letter(s) would be replayed; nothing changed`);
     else if (!summary.confirmed) out('nothing replayed');
-    else out(`replayed ${summary.replayed}, failed ${summary.failed}, skipped ${summary.skipped} (matched ${summary.matched} of ${summary.scanned})`);
-    return summary.failed > 0 ? 1 : 0;
+    else {
+      out(
+        `replayed ${summary.replayed}, republished but not acked ${summary.ackFailed}, failed ${summary.failed}, ` +
+          `skipped ${summary.skipped} (matched ${summary.matched} of ${summary.scanned})`,
+      );
+      if (summary.ackFailed > 0) {
+        out('what was republished but not acked is still a dead letter; replaying it again is safe (the ledger makes it a duplicate)');
+      }
+    }
+    return code;
   }
   throw new UsageError('usage: hookpipe dlq list|replay [filters]');
 }
@@ -128,8 +157,13 @@ export async function seekCommand(args: string[]): Promise<number> {
       out('nothing done');
       return 0;
     }
-    await seekReplay({ pubsub: ops.pubsub, firestore: ops.firestore, subscription, since, force: values.force ?? false });
-    out(`${subscription} sought back to ${since.toISOString()}${values.force ? ' (forced)' : ''}: Pub/Sub is redelivering`);
+    const result = await seekReplay({ pubsub: ops.pubsub, firestore: ops.firestore, subscription, since, force: values.force ?? false });
+    out(`${subscription} sought back to ${since.toISOString()}: Pub/Sub is redelivering`);
+    if (result.window) {
+      const { createdAt, expireAt, requestId } = result.window;
+      out(`forced: events settled before ${createdAt.toISOString()} run again once, until ${expireAt.toISOString()}`);
+      out(`(force window ${requestId})`);
+    }
     return 0;
   });
 }

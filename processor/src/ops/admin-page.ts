@@ -158,7 +158,10 @@ async function loadDead() {
       actions.append(view, ' ', replay);
       rows.appendChild(row);
     }
-    say(deadLetters.length + ' dead letter(s) match, of ' + result.scanned + ' in the subscription');
+    let text = deadLetters.length + ' dead letter(s) shown, of ' + result.matched + ' matching in the ' + result.scanned + ' looked at';
+    if (result.oversizedPulls > 0) text += '; some were too large to read together and stay hidden for about a minute: refresh then';
+    else if (result.more) text += '; more may match: narrow the filter, or list them all with the CLI (npx hookpipe dlq list)';
+    say(text);
     updateButtons();
   } catch (error) {
     say('Could not list dead letters: ' + error.message, true);
@@ -166,7 +169,7 @@ async function loadDead() {
 }
 
 async function showDetail(deliveryId) {
-  const result = await call('/dead-letters?showBody=1&deliveryId=' + encodeURIComponent(deliveryId));
+  const result = await call('/dead-letters?showBody=1&limit=1&deliveryId=' + encodeURIComponent(deliveryId));
   const item = result.items[0];
   const detail = $('#detail');
   detail.replaceChildren();
@@ -192,7 +195,14 @@ async function replay(filter, description) {
   if (!confirm('Replay ' + count + ' dead letter(s) ' + description + '?')) return;
   const summary = await call('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ filter }) });
   await loadDead();
-  say('Replayed ' + summary.replayed + ', failed ' + summary.failed + ', skipped ' + summary.skipped + '.' + (summary.refused.length ? ' Refused: ' + summary.refused[0].reason : ''));
+  const failure = summary.failures[0];
+  say(
+    'Replayed ' + summary.replayed + ', republished but not acked ' + summary.ackFailed + ', failed ' + summary.failed +
+      ', skipped ' + summary.skipped + '.' +
+      (failure ? ' First failure (' + failure.deliveryId + '): ' + failure.error.message + '.' : '') +
+      (summary.refused.length ? ' Refused: ' + summary.refused[0].reason : ''),
+    summary.failed + summary.ackFailed > 0,
+  );
 }
 
 function replayIds(ids) {

@@ -4,6 +4,7 @@ import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import { z } from 'zod';
 import { envInt, envString, projectIdFrom, readConfig } from '../../../shared/src/config.ts';
+import { createLogger, type Logger } from '../../../shared/src/logger.ts';
 import { openTopic } from '../../../shared/src/pubsub.ts';
 import { TOPOLOGY } from '../../../shared/src/topology.ts';
 import { DEFAULT_LEDGER_COLLECTION } from '../ledger.ts';
@@ -15,6 +16,8 @@ const schema = z.object({
   HOOKPIPE_DEAD_LETTER_SUBSCRIPTION: envString().default(TOPOLOGY.deadLetterSubscription),
   HOOKPIPE_LEDGER_COLLECTION: envString().default(DEFAULT_LEDGER_COLLECTION),
   HOOKPIPE_MAX_REPLAYS: envInt(5, { min: 1, max: 1000 }),
+  /** Set by Cloud Run on every service: there, the admin API trusts the caller Cloud Run verified (admin-guard.ts). */
+  K_SERVICE: envString().optional(),
 });
 
 export type OpsConfig = z.output<typeof schema> & { projectId: string };
@@ -32,15 +35,22 @@ export interface Ops {
   close(): Promise<void>;
 }
 
-export function openOps(config: OpsConfig, pubsub: PubSub, firestore: Firestore): Ops {
+/** `logger` takes what goes wrong without failing the operation (a lease not renewed or given back, an ack refused). */
+export function openOps(
+  config: OpsConfig,
+  pubsub: PubSub,
+  firestore: Firestore,
+  logger: Logger = createLogger({ service: 'hookpipe-ops' }),
+): Ops {
   const republisher = openTopic(pubsub, config.HOOKPIPE_TOPIC, {
     timeoutMs: 30_000,
     batchMaxMessages: 100,
     batchMaxMilliseconds: 5,
     batchMaxBytes: 1024 * 1024,
-    messageOrdering: false,
+    // A replayed dead letter keeps its ordering key, and the client sends what shares a key in order only with this.
+    messageOrdering: true,
   });
-  const deadLetters = new DeadLetterQueue(pubsub, config.projectId, config.HOOKPIPE_DEAD_LETTER_SUBSCRIPTION, republisher);
+  const deadLetters = new DeadLetterQueue(pubsub, config.projectId, config.HOOKPIPE_DEAD_LETTER_SUBSCRIPTION, republisher, { logger });
   return {
     config,
     pubsub,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { matches, replayAttributes, viewOf } from './dead-letter-view.ts';
+import { matches, replayAttributes, replayCommand, viewOf } from './dead-letter-view.ts';
 
 const ours = {
   messageId: 'dl-1',
@@ -78,4 +78,17 @@ test('a replay carries the original attributes, without the dead-letter ones, wi
   });
   assert.equal(replayAttributes(pubsubs.attributes, now).replayCount, '3');
   assert.equal(replayAttributes(pubsubs.attributes, now).CloudPubSubDeadLetterSourceDeliveryCount, undefined);
+});
+
+test('a replay too big for the admin page is given as the CLI command, quoted for the shell', () => {
+  assert.equal(replayCommand({}), 'npx hookpipe dlq replay');
+  assert.equal(
+    replayCommand(
+      { source: 'stripe', eventType: 'payment_intent.*', deliveryIds: ['evt_1', "it's"], since: new Date('2026-11-24T10:00:00Z') },
+      { limit: 900, rate: 2.5 },
+    ),
+    "npx hookpipe dlq replay --source stripe --event-type 'payment_intent.*' --delivery-id evt_1 --delivery-id 'it'\\''s' " +
+      '--since 2026-11-24T10:00:00.000Z --limit 900 --rate 2.5',
+  );
+  assert.equal(replayCommand({ errorClass: '$(rm -rf ~)' }), "npx hookpipe dlq replay --error-class '$(rm -rf ~)'");
 });

@@ -85,3 +85,23 @@ export function replayAttributes(attributes: Record<string, string>, now: Date):
   out.replayedAt = now.toISOString();
   return out;
 }
+
+/** A word the shell takes as it is: quoted when it holds anything but plain characters. */
+const shellWord = (word: string) => (/^[\w.:@/=+,-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`);
+
+/** The `hookpipe dlq replay` command for a filter, for a replay too big to run anywhere but on an operator's machine. */
+export function replayCommand(filter: DeadLetterFilter, options: { limit?: number | undefined; rate?: number | undefined } = {}): string {
+  const args = ['npx', 'hookpipe', 'dlq', 'replay'];
+  const flag = (name: string, value: string | number | Date | undefined) => {
+    if (value !== undefined) args.push(`--${name}`, shellWord(value instanceof Date ? value.toISOString() : String(value)));
+  };
+  flag('source', filter.source);
+  flag('event-type', filter.eventType);
+  flag('error-class', filter.errorClass);
+  for (const id of filter.deliveryIds ?? []) flag('delivery-id', id);
+  flag('since', filter.since);
+  flag('until', filter.until);
+  flag('limit', options.limit);
+  flag('rate', options.rate);
+  return args.join(' ');
+}

@@ -1,16 +1,39 @@
-// Listing and replaying the dead-letter subscription. Pub/Sub has no way to read a subscription without taking
-// its messages, so both pull, hold the messages under lease while they work, and give back what they do not
-// consume with a zero ack deadline. A replay acks a dead letter only after its republish is confirmed: a crash in
-// between leaves a duplicate (which the ledger absorbs), never a loss.
+// Listing and replaying the dead-letter subscription, within the memory bound of scan-limits.ts. A listing keeps a
+// page of views and can stop pulling once the page is full; a replay republishes each pulled batch before it pulls
+// the next, so it holds one pull response at a time however many it replays. A replay acks a dead letter only after
+// its republish is confirmed: a crash in between leaves a duplicate (which the ledger absorbs), never a loss. A
+// republish keeps the dead letter's ordering key, so events about one resource stay in order after a replay.
 import { v1, type PubSub } from '@google-cloud/pubsub';
 import type { google } from '@google-cloud/pubsub/build/protos/protos.js';
+import type { Logger } from '../../../shared/src/logger.ts';
 import { createLimiter } from '../limiter.ts';
 import { matches, replayAttributes, viewOf, type DeadLetterFilter, type DeadLetterView } from './dead-letter-view.ts';
-
-type Received = google.pubsub.v1.IReceivedMessage;
+import { errorFields, LeasedScan, type Received, type SubscriberPort } from './leased-scan.ts';
+import { DEFAULT_SCAN_LIMITS, viewBytes, type ScanLimits } from './scan-limits.ts';
 
 export interface Republisher {
-  publishMessage(message: { data: Buffer; attributes: Record<string, string> }): Promise<string>;
+  publishMessage(message: { data: Buffer; attributes: Record<string, string>; orderingKey?: string }): Promise<string>;
+  /** After a failed publish with an ordering key, the client holds that key back until told to go on. */
+  resumePublishing(orderingKey: string): void;
+}
+
+export interface ListOptions {
+  /** At most this many items (none: as many as the page's bytes allow). */
+  limit?: number | undefined;
+  showBody?: boolean | undefined;
+  /** Stop pulling once the page is full (the admin page); the CLI counts everything that matches instead. */
+  stopWhenFull?: boolean | undefined;
+}
+
+export interface DeadLetterPage {
+  items: DeadLetterView[];
+  /** Distinct dead letters looked at. */
+  scanned: number;
+  /** Of those, how many match the filter (at least `items.length`). */
+  matched: number;
+  /** More may match than `items`: the page filled up, the scan stopped early, or an oversized pull hid some. */
+  more: boolean;
+  oversizedPulls: number;
 }
 
 export interface ReplayOptions {
@@ -25,26 +48,52 @@ export interface ReplayOptions {
   /** Called with the count before anything is replayed; false leaves everything as it was. */
   confirm?: ((matched: number) => Promise<boolean>) | undefined;
   onProgress?: ((done: number, total: number) => void) | undefined;
+  /** Once aborted, no further republish starts; what was not started stays where it was and counts as skipped. */
+  signal?: AbortSignal | undefined;
   /** Test hook: runs between the confirmed republish and the ack, where a crash would fall. */
   beforeAck?: ((view: DeadLetterView) => void | Promise<void>) | undefined;
   clock?: () => Date;
 }
 
+export interface ReplayFailure {
+  deliveryId: string | undefined;
+  messageId: string;
+  /** republish: not sent, the dead letter stays; ack: sent, but the dead letter stays too and comes back as a duplicate. */
+  stage: 'republish' | 'ack';
+  error: { class: string; message: string };
+}
+
 export interface ReplaySummary {
   scanned: number;
   matched: number;
+  /** Republished and acked. */
   replayed: number;
+  /** Republished but not acked: still a dead letter, and a later replay of it is a duplicate the ledger absorbs. */
+  ackFailed: number;
+  /** Not republished: left as it was. */
   failed: number;
-  /** Matching messages not replayed: refused (replayed too often) or past --limit. */
+  /** Matching messages not replayed: refused (replayed too often), past the limit, or not started in time. */
   skipped: number;
   refused: Array<{ deliveryId: string | undefined; messageId: string; reason: string }>;
+  /** The first failures, with their reason (all of them are logged). */
+  failures: ReplayFailure[];
   dryRun: boolean;
   confirmed: boolean;
 }
 
+/** The lists in a summary are capped: a summary is an answer to show, and every item is in the log anyway. */
+const LISTED = 20;
+
 function toDate(timestamp: google.protobuf.ITimestamp | null | undefined): Date {
   if (!timestamp) return new Date(0);
   return new Date(Number(timestamp.seconds ?? 0) * 1000 + Math.floor((timestamp.nanos ?? 0) / 1e6));
+}
+
+/** The message's bytes as a Buffer over the same memory: a view, not a copy of up to 10 MB. */
+function dataOf(received: Received): Buffer {
+  const data = received.message?.data;
+  if (!data || typeof data === 'string') return Buffer.from(data ?? '', 'base64');
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function toView(received: Received, showBody = false): DeadLetterView {
@@ -53,163 +102,239 @@ function toView(received: Received, showBody = false): DeadLetterView {
     {
       messageId: message.messageId ?? '',
       attributes: (message.attributes ?? {}) as Record<string, string>,
-      data: Buffer.from(message.data ?? new Uint8Array()),
+      data: dataOf(received),
       publishTime: toDate(message.publishTime),
     },
     showBody,
   );
 }
 
-const chunk = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+/** The dead letter as it goes back to the events topic: the original bytes and attributes, and its ordering key. */
+function republished(received: Received, view: DeadLetterView, now: Date) {
+  const message = received.message!;
+  return {
+    data: dataOf(received),
+    attributes: replayAttributes(view.attributes, now),
+    ...(message.orderingKey ? { orderingKey: message.orderingKey } : {}),
+  };
+}
+
+/** What one replay pass passes to each batch it sends. */
+type ReplayRun = ReplayOptions & {
+  clock: () => Date;
+  pace: () => Promise<void>;
+  limiter: ReturnType<typeof createLimiter>;
+  total: () => number;
+  done: () => number;
+};
+
+/** Paces starts at `rate` per second from the first; none when no rate is set. */
+function pacer(rate: number | undefined) {
+  let started: number | undefined;
+  let index = 0;
+  return async () => {
+    if (!rate) return;
+    started ??= Date.now();
+    const due = started + (index++ * 1000) / rate;
+    if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+  };
+}
 
 export class DeadLetterQueue {
-  readonly #client: v1.SubscriberClient;
+  readonly #client: SubscriberPort & { close(): Promise<void> };
   readonly #subscription: string;
   readonly #republisher: Republisher;
-  readonly #scanLimit: number;
+  readonly #limits: ScanLimits;
+  readonly #logger: Logger;
 
-  constructor(pubsub: PubSub, projectId: string, subscription: string, republisher: Republisher, options: { scanLimit?: number } = {}) {
-    // The handwritten client has no pull-and-release; the generated one does, and takes the same emulator settings.
-    this.#client = new v1.SubscriberClient(pubsub.options as ConstructorParameters<typeof v1.SubscriberClient>[0]);
+  constructor(
+    pubsub: PubSub,
+    projectId: string,
+    subscription: string,
+    republisher: Republisher,
+    options: { logger: Logger; limits?: Partial<ScanLimits>; client?: SubscriberPort & { close(): Promise<void> } },
+  ) {
+    this.#limits = { ...DEFAULT_SCAN_LIMITS, ...options.limits };
+    // The generated client has the pull-and-release the handwritten one lacks, and takes the same emulator settings;
+    // gRPC refuses a pull response over the bound from its length prefix, before reading it.
+    this.#client =
+      options.client ??
+      (new v1.SubscriberClient({
+        ...(pubsub.options as ConstructorParameters<typeof v1.SubscriberClient>[0]),
+        'grpc.max_receive_message_length': this.#limits.pullBytes,
+      } as ConstructorParameters<typeof v1.SubscriberClient>[0]) as unknown as SubscriberPort & { close(): Promise<void> });
     this.#subscription = subscription.includes('/') ? subscription : `projects/${projectId}/subscriptions/${subscription}`;
     this.#republisher = republisher;
-    this.#scanLimit = options.scanLimit ?? 10_000;
+    this.#logger = options.logger;
   }
 
   async close(): Promise<void> {
     await this.#client.close();
   }
 
-  /** Pulls everything there is (up to the scan limit), keeping it leased until `release` or `ack`. */
-  async #pullAll(): Promise<Received[]> {
-    const all: Received[] = [];
-    let empty = 0;
-    // An empty pull ends the scan once something came; with nothing yet, one more try, as a pull may come back empty.
-    while (all.length < this.#scanLimit && empty < (all.length > 0 ? 1 : 2)) {
-      let received: Received[] = [];
-      try {
-        const [response] = await this.#client.pull(
-          { subscription: this.#subscription, maxMessages: Math.min(1000, this.#scanLimit - all.length) },
-          { timeout: 1500, retry: null },
-        );
-        received = response.receivedMessages ?? [];
-      } catch (error) {
-        if ((error as { code?: number }).code !== 4 /* DEADLINE_EXCEEDED: nothing to pull */) {
-          await this.#release(all);
-          throw error;
-        }
-      }
-      empty = received.length === 0 ? empty + 1 : 0;
-      all.push(...received);
-    }
-    return all;
-  }
-
-  async #release(messages: Received[]): Promise<void> {
-    for (const part of chunk(messages.map((m) => m.ackId!), 500)) {
-      if (part.length > 0) await this.#client.modifyAckDeadline({ subscription: this.#subscription, ackIds: part, ackDeadlineSeconds: 0 });
-    }
-  }
-
-  async #ack(messages: Received[]): Promise<void> {
-    for (const part of chunk(messages.map((m) => m.ackId!), 500)) {
-      if (part.length > 0) await this.#client.acknowledge({ subscription: this.#subscription, ackIds: part });
-    }
-  }
-
-  /** Keeps held messages leased while a person decides, so they are not redelivered under our feet. */
-  #keepLeased(messages: Received[]): () => void {
-    const timer = setInterval(() => {
-      for (const part of chunk(messages.map((m) => m.ackId!), 500)) {
-        void this.#client.modifyAckDeadline({ subscription: this.#subscription, ackIds: part, ackDeadlineSeconds: 60 }).catch(() => {});
-      }
-    }, 20_000);
-    return () => clearInterval(timer);
+  #scan(): LeasedScan {
+    return new LeasedScan(this.#client, this.#subscription, this.#limits, this.#logger);
   }
 
   /** What is in the dead-letter subscription, filtered; nothing is consumed. */
-  async list(filter: DeadLetterFilter, options: { limit?: number | undefined; showBody?: boolean } = {}): Promise<{ items: DeadLetterView[]; scanned: number }> {
-    const pulled = await this.#pullAll();
+  async list(filter: DeadLetterFilter, options: ListOptions = {}): Promise<DeadLetterPage> {
+    const scan = this.#scan();
+    const items: DeadLetterView[] = [];
+    let bytes = 0;
+    let matched = 0;
+    let full = false;
     try {
-      const items = pulled.map((received) => toView(received, options.showBody)).filter((view) => matches(view, filter));
-      items.sort((a, b) => a.deadLetteredAt.localeCompare(b.deadLetteredAt));
-      return { items: options.limit === undefined ? items : items.slice(0, options.limit), scanned: pulled.length };
+      for (let batch = await scan.next(); batch; batch = await scan.next()) {
+        for (const received of batch) {
+          const view = toView(received);
+          if (!matches(view, filter)) continue;
+          matched += 1;
+          if (full) continue;
+          const kept = options.showBody ? toView(received, true) : view;
+          const size = viewBytes(kept);
+          // The first item always fits: one dead letter is at most Pub/Sub's 10 MB.
+          if (items.length > 0 && bytes + size > this.#limits.pageBytes) {
+            full = true;
+            continue;
+          }
+          items.push(kept);
+          bytes += size;
+          if (options.limit !== undefined && items.length >= options.limit) full = true;
+        }
+        if (full && options.stopWhenFull) break;
+      }
     } finally {
-      await this.#release(pulled);
+      await scan.close();
     }
+    items.sort((a, b) => a.deadLetteredAt.localeCompare(b.deadLetteredAt));
+    const more = matched > items.length || !scan.exhausted || scan.oversizedPulls > 0;
+    return { items, scanned: scan.scanned, matched, more, oversizedPulls: scan.oversizedPulls };
   }
 
   async replay(options: ReplayOptions): Promise<ReplaySummary> {
-    const clock = options.clock ?? (() => new Date());
-    const pulled = await this.#pullAll();
-    const stopLeasing = this.#keepLeased(pulled);
-    const summary: ReplaySummary = { scanned: pulled.length, matched: 0, replayed: 0, failed: 0, skipped: 0, refused: [], dryRun: !!options.dryRun, confirmed: false };
-    const untouched: Received[] = [];
-    try {
-      const candidates: Array<{ received: Received; view: DeadLetterView }> = [];
-      for (const received of pulled) {
-        const view = toView(received);
-        if (!matches(view, options.filter)) untouched.push(received);
-        else candidates.push({ received, view });
-      }
-      summary.matched = candidates.length;
-      const chosen: typeof candidates = [];
-      for (const candidate of candidates) {
-        if (candidate.view.replayCount >= options.maxReplays) {
-          summary.refused.push({
-            deliveryId: candidate.view.deliveryId,
-            messageId: candidate.view.messageId,
-            reason: `replayed ${candidate.view.replayCount} times already (the limit is ${options.maxReplays}); fix the cause or raise the limit`,
-          });
-          untouched.push(candidate.received);
-        } else if (options.limit !== undefined && chosen.length >= options.limit) {
-          untouched.push(candidate.received);
-        } else {
-          chosen.push(candidate);
-        }
-      }
-      summary.skipped = summary.matched - chosen.length;
-      if (options.dryRun) {
-        untouched.push(...chosen.map((c) => c.received));
-        return summary;
-      }
-      summary.confirmed = options.confirm ? await options.confirm(chosen.length) : true;
-      if (!summary.confirmed || chosen.length === 0) {
-        untouched.push(...chosen.map((c) => c.received));
-        return summary;
-      }
-
-      const limiter = createLimiter(options.rate ? Math.max(1, Math.min(32, Math.ceil(options.rate))) : 32);
-      const started = Date.now();
-      let done = 0;
-      await Promise.all(
-        chosen.map(async ({ received, view }, index) => {
-          if (options.rate) {
-            const due = started + (index * 1000) / options.rate;
-            if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-          }
-          await limiter.run(async () => {
-            try {
-              const data = Buffer.from(received.message!.data ?? new Uint8Array());
-              await this.#republisher.publishMessage({ data, attributes: replayAttributes(view.attributes, clock()) });
-              await options.beforeAck?.(view);
-              await this.#ack([received]);
-              summary.replayed += 1;
-            } catch {
-              // Not acked: the dead letter stays where it was for the next attempt.
-              summary.failed += 1;
-              untouched.push(received);
-            } finally {
-              done += 1;
-              options.onProgress?.(done, chosen.length);
-            }
-          });
-        }),
-      );
-      return summary;
-    } finally {
-      stopLeasing();
-      await this.#release(untouched).catch(() => {});
+    if (options.dryRun) return this.#pass(options, false);
+    let limit = options.limit;
+    if (options.confirm) {
+      // Counted first, everything given back while a person decides; then the replay pulls again.
+      const preview = await this.#pass(options, false);
+      const count = preview.matched - preview.skipped;
+      const confirmed = await options.confirm(count);
+      if (!confirmed || count === 0) return { ...preview, dryRun: false, confirmed };
+      limit = Math.min(count, limit ?? count);
     }
+    return this.#pass({ ...options, limit }, true);
+  }
+
+  /** One scan: counts what matches, and republishes the chosen ones batch by batch when `publish`. */
+  async #pass(options: ReplayOptions, publish: boolean): Promise<ReplaySummary> {
+    const clock = options.clock ?? (() => new Date());
+    const summary: ReplaySummary = {
+      scanned: 0,
+      matched: 0,
+      replayed: 0,
+      ackFailed: 0,
+      failed: 0,
+      skipped: 0,
+      refused: [],
+      failures: [],
+      dryRun: !publish,
+      confirmed: publish,
+    };
+    const scan = this.#scan();
+    const pace = pacer(options.rate);
+    const limiter = createLimiter(options.rate ? Math.max(1, Math.min(32, Math.ceil(options.rate))) : 32);
+    let chosen = 0;
+    let started = 0;
+    const total = () => options.limit ?? chosen;
+    try {
+      for (let batch = await scan.next(); batch; batch = await scan.next()) {
+        const sending: Array<{ received: Received; view: DeadLetterView }> = [];
+        for (const received of batch) {
+          const view = toView(received);
+          if (!matches(view, options.filter)) continue;
+          summary.matched += 1;
+          if (view.replayCount >= options.maxReplays) {
+            if (summary.refused.length < LISTED) {
+              summary.refused.push({
+                deliveryId: view.deliveryId,
+                messageId: view.messageId,
+                reason: `replayed ${view.replayCount} times already (the limit is ${options.maxReplays}); fix the cause or raise the limit`,
+              });
+            }
+            continue;
+          }
+          if (options.limit !== undefined && chosen >= options.limit) continue;
+          chosen += 1;
+          sending.push({ received, view });
+        }
+        if (!publish) continue;
+        // Within a batch, what shares an ordering key goes back in the order the ingress received it.
+        sending.sort((a, b) => (a.view.attributes.receivedAt ?? '').localeCompare(b.view.attributes.receivedAt ?? ''));
+        const done = () => summary.replayed + summary.failed + summary.ackFailed;
+        started += await this.#send(sending, scan, summary, { ...options, clock, pace, limiter, total, done });
+        if (options.signal?.aborted) break;
+      }
+    } finally {
+      await scan.close();
+    }
+    summary.scanned = scan.scanned;
+    summary.skipped = summary.matched - (publish ? started : chosen);
+    return summary;
+  }
+
+  /** Republishes a batch (paced, 32 at once at most), then acks what was confirmed; returns how many were started. */
+  async #send(
+    sending: Array<{ received: Received; view: DeadLetterView }>,
+    scan: LeasedScan,
+    summary: ReplaySummary,
+    run: ReplayRun,
+  ): Promise<number> {
+    const fail = (stage: ReplayFailure['stage'], view: DeadLetterView, error: unknown) => {
+      const ids = { deliveryId: view.deliveryId, messageId: view.messageId };
+      const what = stage === 'ack' ? 'dead letter republished but not acked' : 'dead letter not republished; left in place';
+      this.#logger.warn({ ...ids, error: errorFields(error) }, what);
+      if (summary.failures.length < LISTED) summary.failures.push({ ...ids, stage, error: errorFields(error) });
+    };
+    let started = 0;
+    const confirmed: Array<{ received: Received; view: DeadLetterView }> = [];
+    await Promise.all(
+      sending.map(async ({ received, view }) => {
+        await run.pace();
+        await run.limiter.run(async () => {
+          if (run.signal?.aborted) return;
+          started += 1;
+          const message = republished(received, view, run.clock());
+          try {
+            await this.#republisher.publishMessage(message);
+          } catch (error) {
+            // Not sent, not acked: the dead letter stays where it was for the next attempt.
+            if (message.orderingKey) this.#republisher.resumePublishing(message.orderingKey);
+            summary.failed += 1;
+            fail('republish', view, error);
+            run.onProgress?.(run.done(), run.total());
+            return;
+          }
+          try {
+            await run.beforeAck?.(view);
+            confirmed.push({ received, view });
+          } catch (error) {
+            summary.ackFailed += 1;
+            fail('ack', view, error);
+            run.onProgress?.(run.done(), run.total());
+          }
+        });
+      }),
+    );
+    const notAcked = await scan.ack(confirmed.map((c) => c.received));
+    for (const { received, view } of confirmed) {
+      if (notAcked.has(received)) {
+        summary.ackFailed += 1;
+        fail('ack', view, notAcked.get(received));
+      } else {
+        summary.replayed += 1;
+      }
+    }
+    run.onProgress?.(run.done(), run.total());
+    return started;
   }
 }

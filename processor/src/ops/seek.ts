@@ -1,52 +1,103 @@
 // Seek replay: move the processor's subscription back to a time, so Pub/Sub delivers again everything published
-// since (the subscription retains acked messages for this). The ledger makes those deliveries duplicates, unless
-// the operator forces a re-run: then a control document tells the processors to run again, once, every event
-// published in the window and settled before the request.
-import type { Firestore } from '@google-cloud/firestore';
+// since (the subscription retains acked messages for this). The ledger makes those deliveries duplicates, unless the
+// operator forces a re-run: then a force window (force-windows.ts) tells the processors to run again, once, every
+// event published in the window and settled before the request.
+//
+// The window's life: written `pending` with a short expiry before the seek (the seek's redeliveries may start before
+// the seek call returns, and must find it); removed if the seek fails; made `active` once it succeeded, until the
+// last message it covers has left the subscription: a message is kept `messageRetentionDuration` after its publish,
+// and the window covers messages published up to its creation, so no redelivery of this seek can come after
+// creation + retention (https://cloud.google.com/pubsub/docs/replay-overview). Nothing sleeps: processors read the
+// windows after each duplicate arrives (force-windows.ts).
+import { randomUUID } from 'node:crypto';
+import { FieldValue, type Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
+import { FORCE_WINDOWS_COLLECTION, shortSubscriptionName, windowFromFirestore } from './force-windows.ts';
 
-export const CONTROL_COLLECTION = 'hookpipe-control';
-const FORCE_DOC = 'force-replay';
+/** How long a pending window lives if its request dies mid-way: well past the seek call's own deadline. */
+export const PENDING_WINDOW_MS = 5 * 60_000;
+const SEEK_TIMEOUT_MS = 60_000;
+/** Pub/Sub's default retention, for a subscription that reports none. */
+const DEFAULT_RETENTION_SECONDS = 7 * 24 * 60 * 60;
+const UNIMPLEMENTED = 12;
 
-export interface ForceWindow {
+export interface SeekRequest {
+  pubsub: PubSub;
+  firestore: Firestore;
+  subscription: string;
   since: Date;
-  requestedAt: Date;
+  force: boolean;
+  /** The document id of the force window; one per request, so that two requests never overwrite each other. */
+  requestId?: string;
+  /** Who asked (an operator's email), kept on the window. */
+  requestedBy?: string | undefined;
+  collection?: string;
 }
 
-/** How long processors may keep an old answer about the force window (forceReplayReader's cache). */
-export const FORCE_CACHE_MS = 2000;
+export interface SeekResult {
+  since: Date;
+  force: boolean;
+  /** The force window, when forced: until when processors run settled events of the window again. */
+  window?: { requestId: string; createdAt: Date; expireAt: Date };
+}
 
-export async function seekReplay(options: { pubsub: PubSub; firestore: Firestore; subscription: string; since: Date; force: boolean; now?: Date }): Promise<ForceWindow> {
-  const requestedAt = options.now ?? new Date();
-  if (options.since > requestedAt) throw new Error('--since is in the future');
-  if (options.force) {
-    await options.firestore.collection(CONTROL_COLLECTION).doc(FORCE_DOC).set({ since: options.since, requestedAt });
-    // The seek waits until every processor's cached answer has expired, so no redelivery is judged without the force.
-    await new Promise((resolve) => setTimeout(resolve, FORCE_CACHE_MS + 500));
-  }
+async function seek(pubsub: PubSub, subscription: string, since: Date): Promise<void> {
   try {
-    await options.pubsub.subscription(options.subscription).seek(options.since);
+    await pubsub.subscription(subscription).seek(since, { timeout: SEEK_TIMEOUT_MS });
   } catch (error) {
-    if ((error as { code?: number }).code === 12 && process.env.PUBSUB_EMULATOR_HOST) {
-      throw new Error('the Pub/Sub emulator cannot seek a subscription with message ordering enabled (real Pub/Sub can)');
+    if ((error as { code?: number }).code === UNIMPLEMENTED && pubsub.isEmulator) {
+      throw new Error('the Pub/Sub emulator cannot seek a subscription with message ordering enabled (real Pub/Sub can)', { cause: error });
     }
     throw error;
   }
-  return { since: options.since, requestedAt };
 }
 
-/** What the processor asks for each delivery: cached briefly, so a busy processor reads it once every few seconds. */
-export function forceReplayReader(firestore: Firestore, cacheMs = FORCE_CACHE_MS): (publishTime: Date) => Promise<Date | undefined> {
-  let cached: { at: number; window: ForceWindow | undefined } | undefined;
-  return async (publishTime) => {
-    if (!cached || Date.now() - cached.at > cacheMs) {
-      const snapshot = await firestore.collection(CONTROL_COLLECTION).doc(FORCE_DOC).get();
-      const data = snapshot.data() as { since?: { toDate(): Date }; requestedAt?: { toDate(): Date } } | undefined;
-      const window = data?.since && data.requestedAt ? { since: data.since.toDate(), requestedAt: data.requestedAt.toDate() } : undefined;
-      cached = { at: Date.now(), window };
+export async function seekReplay(request: SeekRequest): Promise<SeekResult> {
+  const { pubsub, firestore, subscription, since, force } = request;
+  if (since.getTime() > Date.now()) throw new Error('--since is in the future');
+  if (!force) {
+    await seek(pubsub, subscription, since);
+    return { since, force };
+  }
+  // Read first: a subscription that does not exist fails here, before any window is written.
+  const [metadata] = await pubsub.subscription(subscription).getMetadata();
+  const retentionSeconds = Number(metadata.messageRetentionDuration?.seconds ?? DEFAULT_RETENTION_SECONDS) || DEFAULT_RETENTION_SECONDS;
+
+  const requestId = request.requestId ?? randomUUID();
+  const ref = firestore.collection(request.collection ?? FORCE_WINDOWS_COLLECTION).doc(requestId);
+  const pendingUntil = new Date(Date.now() + PENDING_WINDOW_MS);
+  await ref.create({
+    requestId,
+    subscription: shortSubscriptionName(subscription),
+    since,
+    // Firestore's clock, not the operator's: the processors compare it with their ledger's times.
+    createdAt: FieldValue.serverTimestamp(),
+    expireAt: pendingUntil,
+    state: 'pending',
+    ...(request.requestedBy === undefined ? {} : { requestedBy: request.requestedBy }),
+  });
+  try {
+    await seek(pubsub, subscription, since);
+  } catch (error) {
+    try {
+      await ref.delete();
+    } catch (deleteError) {
+      const why = `the seek failed (${(error as Error).message}), and its force window ${requestId} could not be removed`;
+      throw new Error(`${why}: it lapses at ${pendingUntil.toISOString()}`, { cause: deleteError });
     }
-    const window = cached.window;
-    if (!window || publishTime < window.since || publishTime > window.requestedAt) return undefined;
-    return window.requestedAt;
-  };
+    throw error;
+  }
+  try {
+    const written = windowFromFirestore((await ref.get()).data() ?? {});
+    if (!written) throw new Error('the force window was not found after the seek');
+    const expireAt = new Date(written.createdAt.getTime() + retentionSeconds * 1000);
+    await ref.update({ state: 'active', expireAt });
+    return { since, force, window: { requestId, createdAt: written.createdAt, expireAt } };
+  } catch (error) {
+    throw new Error(
+      `${subscription} was sought back, but its force window ${requestId} could not be kept open (${(error as Error).message}): ` +
+        `redeliveries after ${pendingUntil.toISOString()} are not forced; run the command again to force them`,
+      { cause: error },
+    );
+  }
 }
