@@ -33,7 +33,10 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<n
 
 // `npm run test:reliability` runs the reliability scenarios (test/reliability/*.reliability.ts) instead.
 const reliability = process.argv.includes('--reliability');
-const filters = process.argv.slice(2).filter((arg) => arg !== '--reliability');
+// Node's own test options are passed on, `--test-name-pattern=<regex>` to run one test alone; other arguments pick files.
+const args = process.argv.slice(2).filter((arg) => arg !== '--reliability');
+const testOptions = args.filter((arg) => arg.startsWith('--test-'));
+const filters = args.filter((arg) => !arg.startsWith('--test-'));
 const files = (reliability ? findTests('test/reliability', [], '.reliability.ts') : ROOTS.flatMap((root) => findTests(root))).filter(
   (file) => filters.length === 0 || filters.some((f) => file.includes(f)),
 );
@@ -59,7 +62,7 @@ try {
   console.log(`emulators: pubsub ${env.PUBSUB_EMULATOR_HOST}, firestore ${env.FIRESTORE_EMULATOR_HOST}`);
   // The reliability scenarios load the machine on purpose: one at a time.
   const concurrency = reliability ? 1 : 4;
-  code = await run(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files], env);
+  code = await run(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...testOptions, ...files], env);
 } finally {
   await Promise.all(emulators.map((emulator) => emulator.stop()));
 }

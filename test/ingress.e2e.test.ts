@@ -2,12 +2,14 @@
 // attributes; what it cannot publish gets a 503 and is not there.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { request as httpRequest } from 'node:http';
 import { after, before, test } from 'node:test';
-import Stripe from 'stripe';
 import { startIngress } from '../ingress/src/main.ts';
 import type { Topology } from '../shared/src/topology.ts';
 import { isolatedTopology, tap, testPubSub, type Tap } from './support/pubsub.ts';
+import { spawnIngress } from './support/services.ts';
+import { LOCAL_SOURCES, stripeWebhook, type StripeWebhook } from './support/stripe.ts';
+import { waitFor } from './support/wait.ts';
 
 const pubsub = testPubSub();
 let topology: Topology;
@@ -17,26 +19,19 @@ let ingress: Awaited<ReturnType<typeof startIngress>>;
 const env = (topic: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
   ...process.env,
   PORT: '0',
-  HOOKPIPE_SOURCES: 'config/sources.local.yaml',
+  HOOKPIPE_SOURCES: LOCAL_SOURCES,
   HOOKPIPE_TOPIC: topic,
   LOG_LEVEL: 'silent',
   ...extra,
 });
 
-function stripeRequest(port: number, id = `evt_${Math.random().toString(36).slice(2)}`) {
-  const body = JSON.stringify({ id, object: 'event', type: 'charge.refunded', data: { object: { id: 'ch_1', amount_refunded: 500 } } });
-  const signature = Stripe.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_local_stripe_secret' });
-  return {
+const refund = (port: number, id?: string) =>
+  stripeWebhook(port, {
     id,
-    body,
-    send: () =>
-      fetch(`http://127.0.0.1:${port}/webhooks/stripe`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signature },
-        body,
-      }),
-  };
-}
+    type: 'charge.refunded',
+    object: { id: 'ch_1', amount_refunded: 500 },
+    contentType: 'application/json; charset=utf-8',
+  });
 
 before(async () => {
   topology = await isolatedTopology(pubsub);
@@ -51,29 +46,28 @@ after(async () => {
 });
 
 test('a signed webhook gets 202 only with its message id, and the exact bytes and attributes arrive on the topic', async () => {
-  const request = stripeRequest(ingress.port, 'evt_e2e_1');
+  const request = refund(ingress.port, 'evt_e2e_1');
   const response = await request.send();
   assert.equal(response.status, 202);
   const answer = (await response.json()) as { messageId: string; deliveryId: string };
   assert.equal(answer.deliveryId, 'evt_e2e_1');
 
-  const [message] = await events.waitForCount(1);
-  assert.equal(message!.id, answer.messageId);
-  assert.equal(message!.data.toString('utf8'), request.body);
-  assert.equal(message!.attributes.source, 'stripe');
-  assert.equal(message!.attributes.provider, 'stripe');
-  assert.equal(message!.attributes.deliveryId, 'evt_e2e_1');
-  assert.equal(message!.attributes.eventType, 'charge.refunded');
-  assert.equal(message!.attributes.contentType, 'application/json; charset=utf-8');
-  assert.ok(Math.abs(Date.parse(message!.attributes.receivedAt!) - Date.now()) < 60_000);
-  assert.equal(message!.orderingKey, 'ch_1');
+  const message = await waitFor('evt_e2e_1 on the topic', () => events.messages.find((m) => m.attributes.deliveryId === 'evt_e2e_1'));
+  assert.equal(message.id, answer.messageId);
+  assert.equal(message.data.toString('utf8'), request.body);
+  assert.equal(message.attributes.source, 'stripe');
+  assert.equal(message.attributes.provider, 'stripe');
+  assert.equal(message.attributes.eventType, 'charge.refunded');
+  assert.equal(message.attributes.contentType, 'application/json; charset=utf-8');
+  assert.ok(Math.abs(Date.parse(message.attributes.receivedAt!) - Date.now()) < 60_000);
+  assert.equal(message.orderingKey, 'ch_1');
 });
 
 test('every provider in the sample sources file gets its sample through to the topic', async () => {
-  const { loadSources } = await import('../shared/src/sources.ts');
+  const { loadSources } = await import('../ingress/src/providers/index.ts');
   const { send } = await import('../cli/src/send.ts');
   const before = events.messages.length;
-  const sources = loadSources('config/sources.local.yaml', {});
+  const sources = loadSources(LOCAL_SOURCES, {});
   for (const source of sources) {
     const result = await send({ source, ingressUrl: `http://127.0.0.1:${ingress.port}` });
     assert.equal(result.status, 202, `${source.name}: ${result.text}`);
@@ -85,7 +79,7 @@ test('every provider in the sample sources file gets its sample through to the t
 test('a publish Pub/Sub refuses (no such topic) is answered 503 with Retry-After, never 2xx', async () => {
   const orphan = await startIngress(env(`${topology.topic}-missing`, { HOOKPIPE_PUBLISH_TIMEOUT_MS: '3000' }));
   try {
-    const response = await stripeRequest(orphan.port).send();
+    const response = await refund(orphan.port).send();
     assert.equal(response.status, 503);
     assert.ok(Number(response.headers.get('retry-after')) > 0);
     assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'unavailable');
@@ -95,33 +89,68 @@ test('a publish Pub/Sub refuses (no such topic) is answered 503 with Retry-After
   }
 });
 
-test('SIGTERM: the ingress finishes what is under way, flushes, exits 0 within 10 s, and every 202 is on the topic', async () => {
-  const child = spawn(process.execPath, ['ingress/src/main.ts'], { env: env(topology.topic, { LOG_LEVEL: 'info' }), stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const port = await new Promise<number>((resolve, reject) => {
-    lines.on('line', (line) => {
-      const entry = JSON.parse(line) as { message?: string; port?: number };
-      if (entry.message === 'ingress listening') resolve(entry.port!);
+/**
+ * A POST whose headers reach the ingress at once and whose body follows only on `finish()`: a request under way.
+ * Node's server answers `100 Continue` as it hands the request to the app, so `received` means the app has it.
+ */
+function heldRequest(port: number, webhook: StripeWebhook) {
+  const request = httpRequest({
+    host: '127.0.0.1',
+    port,
+    method: 'POST',
+    path: '/webhooks/stripe',
+    agent: false,
+    headers: { ...webhook.headers, 'content-length': Buffer.byteLength(webhook.body), expect: '100-continue' },
+  });
+  const received = new Promise<void>((resolve, reject) => {
+    request.once('continue', resolve);
+    request.once('error', reject);
+  });
+  const answered = new Promise<number>((resolve) => {
+    request.once('response', (response) => {
+      response.resume();
+      response.once('end', () => resolve(response.statusCode ?? 0));
     });
-    child.once('exit', () => reject(new Error('the ingress exited before listening')));
+    request.once('error', () => resolve(0));
   });
-  const before = events.messages.length;
-  const requests = Array.from({ length: 40 }, () => stripeRequest(port));
-  const answers = requests.map((request) => request.send().then((r) => r.status, () => 0));
-  const exited = new Promise<{ code: number | null; ms: number }>((resolve) => {
-    const started = Date.now();
-    child.once('exit', (code) => resolve({ code, ms: Date.now() - started }));
-  });
-  child.kill('SIGTERM');
-  const statuses = await Promise.all(answers);
-  const { code, ms } = await exited;
-  assert.equal(code, 0);
-  assert.ok(ms < 10_000, `exited after ${ms} ms`);
-  const accepted = requests.filter((_, i) => statuses[i] === 202).map((r) => r.id);
-  for (const status of statuses) assert.ok([202, 503, 0].includes(status), `status ${status}`);
-  const arrived = await events.waitForCount(before + accepted.length);
-  const ids = new Set(arrived.slice(before).map((m) => m.attributes.deliveryId));
-  for (const id of accepted) assert.ok(ids.has(id), `${id} was answered 202 but is not on the topic`);
+  request.flushHeaders();
+  return { webhook, received, finish: () => (request.end(webhook.body), answered) };
+}
+
+test('SIGTERM: requests under way finish with 202, later ones are refused, it exits 0 in 10 s, every 202 is on the topic', async () => {
+  const service = await spawnIngress(env(topology.topic));
+  try {
+    // One webhook first, so that the Pub/Sub channel is open and what follows measures the shutdown alone.
+    const first = refund(service.port);
+    assert.equal(await first.status(), 202);
+    const held = Array.from({ length: 10 }, () => heldRequest(service.port, refund(service.port)));
+    await Promise.all(held.map((request) => request.received));
+    // And a load racing the signal: each of these may get 202, 503 or a refused connection.
+    const racing = Array.from({ length: 30 }, () => refund(service.port));
+    const racingStatuses = Promise.all(racing.map((webhook) => webhook.status()));
+
+    const signalledAt = Date.now();
+    service.child.kill('SIGTERM');
+    await service.waitForLog('that it is shutting down', (entry) => entry.message === 'ingress shutting down');
+    const late = await refund(service.port).status();
+    const heldStatuses = await Promise.all(held.map((request) => request.finish()));
+    const statuses = await racingStatuses;
+    const { code, at } = await service.exited;
+
+    assert.equal(code, 0);
+    assert.ok(at - signalledAt < 10_000, `exited ${at - signalledAt} ms after SIGTERM`);
+    assert.deepEqual(heldStatuses, held.map(() => 202), 'every request the ingress had when signalled is answered 202');
+    assert.ok([503, 0].includes(late), `a request after the signal got ${late}`);
+    for (const status of statuses) assert.ok([202, 503, 0].includes(status), `status ${status}`);
+    const accepted = [first, ...held.map((request) => request.webhook), ...racing.filter((_, i) => statuses[i] === 202)].map((w) => w.id);
+    await waitFor(`the ${accepted.length} events answered 202 on the topic`, () => {
+      const onTopic = new Set(events.messages.map((m) => m.attributes.deliveryId));
+      return accepted.every((id) => onTopic.has(id));
+    });
+  } finally {
+    // A no-op once it has exited; otherwise a failed wait would leave it running past the test.
+    service.child.kill('SIGKILL');
+  }
 });
 
 test('a bad configuration stops the start-up with a message naming the variable', async () => {

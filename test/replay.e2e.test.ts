@@ -1,40 +1,48 @@
 // Replay against the real emulators: dead letters are listed without being consumed, replayed by filter (and only
-// those), acked only after the republish is confirmed; a seek replays a time window.
+// those), acked only after the republish is confirmed; a seek replays a time window. Each test has a pipeline and a
+// handler of its own, so that each runs alone as well as with the others (`--test-name-pattern`).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterEach, beforeEach, test } from 'node:test';
 import { z } from 'zod';
 import { PermanentError } from '../shared/src/errors.ts';
 import { defineHandler } from '../processor/src/handlers.ts';
 import { seekReplay } from '../processor/src/ops/seek.ts';
 import { startPipeline } from './support/pipeline.ts';
+import { LOCAL_SOURCES } from './support/stripe.ts';
 import { waitFor } from './support/wait.ts';
 
-let broken = true;
-const runs = new Map<string, number>();
-const handler = defineHandler({
-  name: 'payments',
-  schema: z.looseObject({ id: z.string() }),
-  handle(event) {
-    if (broken) throw new PermanentError(`payments are broken for ${event.source}`);
-    runs.set(event.deliveryId, (runs.get(event.deliveryId) ?? 0) + 1);
-  },
-});
+/** Fails every event with a PermanentError while `broken`; once fixed, counts its runs by delivery id. */
+function paymentsHandler() {
+  const state = { broken: true, runs: new Map<string, number>() };
+  const handler = defineHandler({
+    name: 'payments',
+    schema: z.looseObject({ id: z.string() }),
+    handle(event) {
+      if (state.broken) throw new PermanentError(`payments are broken for ${event.source}`);
+      state.runs.set(event.deliveryId, (state.runs.get(event.deliveryId) ?? 0) + 1);
+    },
+  });
+  return { state, handler };
+}
 
 let pipeline: Awaited<ReturnType<typeof startPipeline>>;
-before(async () => {
+let payments: ReturnType<typeof paymentsHandler>['state'];
+beforeEach(async () => {
+  const made = paymentsHandler();
+  payments = made.state;
   // The emulator cannot seek a subscription with message ordering (real Pub/Sub can), so this one has none.
-  pipeline = await startPipeline([handler], { topology: { messageOrdering: false } });
+  pipeline = await startPipeline([made.handler], { topology: { messageOrdering: false } });
 });
-after(() => pipeline.stop());
+afterEach(() => pipeline.stop());
 
-const deadLetterIds = async (source?: string) => (await pipeline.ops.deadLetters.list(source ? { source } : {})).items.map((i) => i.deliveryId!);
+const deadLetterIds = async (source?: string) =>
+  (await pipeline.ops.deadLetters.list(source ? { source } : {})).items.map((i) => i.deliveryId!);
 
 test('the new user flow: 20 webhooks dead-letter, the handler is fixed, a replay by source processes each exactly once', async () => {
-  broken = true;
   const stripeIds = await Promise.all(Array.from({ length: 20 }, () => pipeline.sendStripe()));
   const { send } = await import('../cli/src/send.ts');
-  const { loadSources } = await import('../shared/src/sources.ts');
-  const github = loadSources('config/sources.local.yaml', {}).find((s) => s.name === 'github')!;
+  const { loadSources } = await import('../ingress/src/providers/index.ts');
+  const github = loadSources(LOCAL_SOURCES, {}).find((s) => s.name === 'github')!;
   for (let i = 0; i < 3; i += 1) await send({ source: github, ingressUrl: `http://127.0.0.1:${pipeline.ingress.port}` });
 
   await waitFor('23 dead letters', async () => (await deadLetterIds()).length === 23, 30_000);
@@ -48,36 +56,46 @@ test('the new user flow: 20 webhooks dead-letter, the handler is fixed, a replay
   assert.deepEqual({ matched: dry.matched, replayed: dry.replayed, scanned: dry.scanned }, { matched: 20, replayed: 0, scanned: 23 });
   assert.equal((await deadLetterIds()).length, 23, 'a dry run changes nothing');
 
-  broken = false;
+  payments.broken = false;
   let asked = -1;
-  const summary = await pipeline.ops.deadLetters.replay({ filter: { source: 'stripe' }, maxReplays: 5, confirm: async (count) => ((asked = count), true) });
+  const summary = await pipeline.ops.deadLetters.replay({
+    filter: { source: 'stripe' },
+    maxReplays: 5,
+    confirm: async (count) => ((asked = count), true),
+  });
   assert.equal(asked, 20, 'the count is shown before acting');
-  assert.deepEqual({ matched: summary.matched, replayed: summary.replayed, failed: summary.failed, skipped: summary.skipped }, { matched: 20, replayed: 20, failed: 0, skipped: 0 });
+  assert.deepEqual(
+    { matched: summary.matched, replayed: summary.replayed, failed: summary.failed, skipped: summary.skipped },
+    { matched: 20, replayed: 20, failed: 0, skipped: 0 },
+  );
 
   await waitFor('20 replayed events processed', async () => {
     const entries = await Promise.all(stripeIds.map((id) => pipeline.ledger(id)));
     return entries.every((e) => e?.status === 'processed');
   }, 30_000);
-  for (const id of stripeIds) assert.equal(runs.get(id), 1, `${id} ran once`);
+  for (const id of stripeIds) assert.equal(payments.runs.get(id), 1, `${id} ran once`);
   assert.equal((await pipeline.ledger(stripeIds[0]!))!.replayCount, 1);
   assert.deepEqual((await deadLetterIds()).length, 3, 'the non-matching github dead letters stayed');
   assert.deepEqual(await deadLetterIds('stripe'), []);
 });
 
 test('declining the confirmation, or a filter matching nothing, leaves every dead letter in place', async () => {
-  const before = (await deadLetterIds()).length;
-  const declined = await pipeline.ops.deadLetters.replay({ filter: {}, maxReplays: 5, confirm: async () => false });
-  assert.equal(declined.replayed, 0);
+  const ids = await Promise.all([pipeline.sendStripe(), pipeline.sendStripe()]);
+  await waitFor('two dead letters', async () => (await deadLetterIds()).length === 2, 30_000);
+  payments.broken = false;
+  let asked = -1;
+  const declined = await pipeline.ops.deadLetters.replay({ filter: {}, maxReplays: 5, confirm: async (count) => ((asked = count), false) });
+  assert.equal(asked, 2, 'the count was shown');
+  assert.deepEqual({ matched: declined.matched, replayed: declined.replayed }, { matched: 2, replayed: 0 });
   const none = await pipeline.ops.deadLetters.replay({ filter: { source: 'nope' }, maxReplays: 5 });
-  assert.equal(none.matched, 0);
-  assert.equal((await deadLetterIds()).length, before);
+  assert.deepEqual({ matched: none.matched, replayed: none.replayed }, { matched: 0, replayed: 0 });
+  assert.deepEqual(new Set(await deadLetterIds()), new Set(ids));
 });
 
 test('a crash between the confirmed republish and the ack leaves one duplicate, which the ledger marks duplicate', async () => {
-  broken = true;
   const id = await pipeline.sendStripe();
   await waitFor(`${id} dead-lettered`, async () => (await deadLetterIds()).includes(id), 30_000);
-  broken = false;
+  payments.broken = false;
   const crashed = await pipeline.ops.deadLetters.replay({
     filter: { deliveryIds: [id] },
     maxReplays: 5,
@@ -85,34 +103,39 @@ test('a crash between the confirmed republish and the ack leaves one duplicate, 
       throw new Error('simulated crash after the publish, before the ack');
     },
   });
-  assert.deepEqual({ replayed: crashed.replayed, failed: crashed.failed }, { replayed: 0, failed: 1 });
+  assert.deepEqual(
+    { replayed: crashed.replayed, ackFailed: crashed.ackFailed, failed: crashed.failed },
+    { replayed: 0, ackFailed: 1, failed: 0 },
+  );
   await pipeline.logs.waitForOutcome(id, 'processed');
   assert.ok((await deadLetterIds()).includes(id), 'not acked, so still in the dead-letter subscription');
 
   const again = await pipeline.ops.deadLetters.replay({ filter: { deliveryIds: [id] }, maxReplays: 5 });
   assert.equal(again.replayed, 1);
   await pipeline.logs.waitForOutcome(id, 'duplicate');
-  assert.equal(runs.get(id), 1, 'the handler ran once');
+  assert.equal(payments.runs.get(id), 1, 'the handler ran once');
   assert.ok(!(await deadLetterIds()).includes(id));
 });
 
 test('a message replayed too often is refused with a clear reason and left in place', async () => {
-  broken = true;
   const id = await pipeline.sendStripe();
   await waitFor(`${id} dead-lettered`, async () => (await deadLetterIds()).includes(id), 30_000);
   const first = await pipeline.ops.deadLetters.replay({ filter: { deliveryIds: [id] }, maxReplays: 1 });
   assert.equal(first.replayed, 1);
-  await waitFor(`${id} dead-lettered again after its replay`, async () => (await pipeline.ops.deadLetters.list({ deliveryIds: [id] })).items[0]?.replayCount === 1, 30_000);
+  await waitFor(
+    `${id} dead-lettered again after its replay`,
+    async () => (await pipeline.ops.deadLetters.list({ deliveryIds: [id] })).items[0]?.replayCount === 1,
+    30_000,
+  );
   const refused = await pipeline.ops.deadLetters.replay({ filter: { deliveryIds: [id] }, maxReplays: 1 });
   assert.equal(refused.replayed, 0);
   assert.equal(refused.skipped, 1);
   assert.match(refused.refused[0]!.reason, /replayed 1 times already \(the limit is 1\)/);
   assert.ok((await deadLetterIds()).includes(id));
-  broken = false;
 });
 
 test('seek replay re-delivers what was published after the given time: duplicates, unless forced once', async () => {
-  broken = false;
+  payments.broken = false;
   const early = await pipeline.sendStripe();
   await pipeline.logs.waitForOutcome(early, 'processed');
   // The emulator seeks to whole seconds: put a second boundary between the two events.
@@ -124,12 +147,12 @@ test('seek replay re-delivers what was published after the given time: duplicate
   const { pubsub, processor } = pipeline;
   await seekReplay({ pubsub, firestore: processor.firestore, subscription: pipeline.topology.pushSubscription, since, force: false });
   await pipeline.logs.waitForOutcome(late, 'duplicate');
-  assert.equal(runs.get(late), 1);
+  assert.equal(payments.runs.get(late), 1);
 
   // Forced: the handlers run again, once, for what was settled before the request.
   await seekReplay({ pubsub, firestore: processor.firestore, subscription: pipeline.topology.pushSubscription, since, force: true });
-  await waitFor(`${late} run a second time`, () => runs.get(late) === 2, 30_000);
+  await waitFor(`${late} run a second time`, () => payments.runs.get(late) === 2, 30_000);
   await pipeline.logs.waitForOutcome(late, 'processed', 2);
-  assert.equal(runs.get(early), 1, 'nothing published before --since came back');
+  assert.equal(payments.runs.get(early), 1, 'nothing published before --since came back');
   assert.equal(pipeline.logs.deliveries(early).length, 1);
 });

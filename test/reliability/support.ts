@@ -1,51 +1,12 @@
-// What the reliability scenarios share: a processor in its own process (so it can be killed), a load of signed
-// webhooks, and the closing count check.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
+// What the reliability scenarios share: a load of signed webhooks, and the closing count of what became of them.
 import type { Firestore } from '@google-cloud/firestore';
-import Stripe from 'stripe';
 import { freePort } from '../../scripts/emulators.ts';
 import type { Tap } from '../support/pubsub.ts';
-
-export interface ProcessorProcess {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  outcomes: Map<string, string[]>;
-}
-
-/** Starts `node processor/src/main.ts` and resolves once it listens; its delivery log lines are collected. */
-export function spawnProcessor(env: NodeJS.ProcessEnv, outcomes = new Map<string, string[]>()): Promise<ProcessorProcess> {
-  const child = spawn(process.execPath, ['processor/src/main.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { message?: string; deliveryId?: string; outcome?: string };
-      if (entry.message === 'processor listening') resolve({ child, exited, outcomes });
-      if (entry.deliveryId && entry.outcome) outcomes.set(entry.deliveryId, [...(outcomes.get(entry.deliveryId) ?? []), entry.outcome]);
-    });
-    void exited.then((code) => reject(new Error(`the processor exited (${code}) before listening`)));
-  });
-}
+import { outcomesOf, type ServiceProcess } from '../support/services.ts';
+import { stripeWebhook } from '../support/stripe.ts';
+import { waitFor } from '../support/wait.ts';
 
 export const processorPort = freePort;
-
-export function stripeWebhook(ingressPort: number) {
-  const id = `evt_${randomUUID().replaceAll('-', '')}`;
-  const body = JSON.stringify({ id, object: 'event', type: 'payment_intent.succeeded', created: Math.floor(Date.now() / 1000), data: { object: { id: `pi_${id}`, amount: 100 } } });
-  const signature = Stripe.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_local_stripe_secret' });
-  return {
-    id,
-    send: () =>
-      fetch(`http://127.0.0.1:${ingressPort}/webhooks/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body }).then(
-        async (response) => {
-          await response.arrayBuffer();
-          return response.status;
-        },
-        () => 0,
-      ),
-  };
-}
 
 /** Sends `count` webhooks, `concurrency` at a time; returns the ids answered 202 and every status seen. */
 export async function load(ingressPort: number, count: number, concurrency = 20, during?: (sent: number) => void | Promise<void>) {
@@ -58,7 +19,7 @@ export async function load(ingressPort: number, count: number, concurrency = 20,
         const index = next++;
         await during?.(index);
         const webhook = stripeWebhook(ingressPort);
-        const status = await webhook.send();
+        const status = await webhook.status();
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
         if (status === 202) accepted.push(webhook.id);
       }
@@ -67,59 +28,92 @@ export async function load(ingressPort: number, count: number, concurrency = 20,
   return { accepted, statuses };
 }
 
+/**
+ * What became of the accepted events. The system promises the first counts: nothing lost (each processed or
+ * dead-lettered), never both, the ledger's "processed" backed by the handler's effect, and each event settled as
+ * processed by one delivery at most. Delivery is at least once, so a handler may run again, and reach its effect
+ * again when an instance dies after the effect and before the ledger's write: `rerun` and `appliedTwice` are
+ * figures to report, absorbed by the idempotent effect, not failures.
+ */
 export interface Counts {
   accepted: number;
+  /** The ledger says processed. */
   processed: number;
+  /** On the dead-letter topic. */
   deadLettered: number;
-  /** Deliveries whose handler ran more than once (at least once delivery), absorbed by the idempotent effect. */
+  /** Neither (yet). */
+  unsettled: number;
+  both: number;
+  processedWithoutEffect: number;
+  /** Logged "processed" by more than one delivery, across every processor process of the scenario. */
+  settledTwice: number;
   rerun: number;
-  /** Effects applied more than once: must be 0. */
   appliedTwice: number;
 }
 
-/** The closing check: every accepted event is processed (its effect applied once) or dead-lettered, never both. */
-export async function countOutcomes(firestore: Firestore, effects: string, ledger: string, accepted: string[], deadLetters: Tap): Promise<Counts & { both: number }> {
-  const [effectDocs, ledgerDocs] = await Promise.all([firestore.collection(effects).get(), firestore.collection(ledger).get()]);
+export interface Outcomes {
+  firestore: Firestore;
+  /** The collections of the handlers' effects (test/reliability/handlers.ts) and of the ledger. */
+  effects: string;
+  ledger: string;
+  deadLetters: Tap;
+  processors: readonly ServiceProcess[];
+}
+
+export async function countOutcomes(where: Outcomes, accepted: readonly string[]): Promise<Counts> {
+  const [effectDocs, ledgerDocs] = await Promise.all([
+    where.firestore.collection(where.effects).get(),
+    where.firestore.collection(where.ledger).get(),
+  ]);
   const effect = new Map(effectDocs.docs.map((doc) => [doc.id, doc.data()]));
   const status = new Map(ledgerDocs.docs.map((doc) => [doc.data().deliveryId as string, doc.data().status as string]));
-  const dead = new Set(deadLetters.messages.map((m) => m.attributes.deliveryId));
-  const counts = { accepted: accepted.length, processed: 0, deadLettered: 0, rerun: 0, appliedTwice: 0, both: 0 };
+  const dead = new Set(where.deadLetters.messages.map((m) => m.attributes.deliveryId));
+  const processedLogs = new Map<string, number>();
+  for (const [id, outcomes] of where.processors.flatMap((p) => [...outcomesOf(p)])) {
+    processedLogs.set(id, (processedLogs.get(id) ?? 0) + outcomes.filter((outcome) => outcome === 'processed').length);
+  }
+  const counts: Counts = {
+    accepted: accepted.length,
+    processed: 0,
+    deadLettered: 0,
+    unsettled: 0,
+    both: 0,
+    processedWithoutEffect: 0,
+    settledTwice: 0,
+    rerun: 0,
+    appliedTwice: 0,
+  };
   for (const id of accepted) {
-    const processed = status.get(id) === 'processed' && effect.get(id)?.applied === 1;
+    const processed = status.get(id) === 'processed';
+    const deadLettered = dead.has(id);
     if (processed) counts.processed += 1;
-    if (dead.has(id)) counts.deadLettered += 1;
-    if (processed && dead.has(id)) counts.both += 1;
+    if (deadLettered) counts.deadLettered += 1;
+    if (!processed && !deadLettered) counts.unsettled += 1;
+    if (processed && deadLettered) counts.both += 1;
+    if (processed && effect.get(id)?.applied !== 1) counts.processedWithoutEffect += 1;
+    if ((processedLogs.get(id) ?? 0) > 1) counts.settledTwice += 1;
     if ((effect.get(id)?.runs ?? 0) > 1) counts.rerun += 1;
     if ((effect.get(id)?.reapplied ?? 0) > 0) counts.appliedTwice += 1;
   }
   return counts;
 }
 
+/** Waits until nothing accepted is unsettled (nothing lost), and returns the counts as they then stand. */
+export function settled(where: Outcomes, accepted: readonly string[], timeoutMs = 120_000): Promise<Counts> {
+  return waitFor(
+    'every accepted event processed or dead-lettered',
+    async () => {
+      const counts = await countOutcomes(where, accepted);
+      if (counts.unsettled > 0) throw new Error(`${counts.unsettled} of ${counts.accepted} neither processed nor dead-lettered`);
+      return counts;
+    },
+    timeoutMs,
+  );
+}
+
 export function report(scenario: string, values: Record<string, unknown>): void {
-  console.log(`reliability: ${scenario}: ${Object.entries(values).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ')}`);
-}
-
-export interface IngressProcess {
-  child: ChildProcess;
-  port: number;
-  exited: Promise<{ code: number | null; at: number }>;
-  /** Its log lines above INFO, to explain a failure. */
-  problems: string[];
-}
-
-/** Starts `node ingress/src/main.ts` in its own process and resolves with its port once it logs that it listens. */
-export function spawnIngress(env: NodeJS.ProcessEnv): Promise<IngressProcess> {
-  const child = spawn(process.execPath, ['ingress/src/main.ts'], { env: { ...env, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: Date.now() })));
-  const problems: string[] = [];
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { message?: string; port?: number; severity?: string };
-      if (entry.message === 'ingress listening') resolve({ child, port: entry.port!, exited, problems });
-      if (entry.severity === 'ERROR' || entry.severity === 'CRITICAL' || entry.message?.includes('shutting down')) problems.push(line.slice(0, 600));
-    });
-    void exited.then(({ code }) => reject(new Error(`the ingress exited (${code}) before listening`)));
-  });
+  const fields = Object.entries(values).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  console.log(`reliability: ${scenario}: ${fields.join(' ')}`);
 }
 
 /** Resident memory of a process, from /proc. */

@@ -25,24 +25,41 @@ export async function isolatedTopology(pubsub: PubSub, overrides: Partial<Topolo
 export interface Tap {
   messages: Message[];
   waitForCount(count: number, timeoutMs?: number): Promise<Message[]>;
+  /** Stops and deletes the subscription; again, it does nothing. */
   close(): Promise<void>;
 }
 
 /** Collects (and acks) everything published to `topic` from now on. */
 export async function tap(pubsub: PubSub, topic: string): Promise<Tap> {
-  const [subscription]: [Subscription, ...unknown[]] = await pubsub.topic(topic).createSubscription(`tap-${topic}-${randomBytes(3).toString('hex')}`);
+  const name = `tap-${topic}-${randomBytes(3).toString('hex')}`;
+  const [subscription]: [Subscription, ...unknown[]] = await pubsub.topic(topic).createSubscription(name);
   const messages: Message[] = [];
+  // A failing stream is said when a wait times out, rather than leaving the wait to guess why nothing came.
+  let lastError: Error | undefined;
+  let closed = false;
   subscription.on('message', (message: Message) => {
     messages.push(message);
     message.ack();
   });
-  subscription.on('error', () => {});
+  subscription.on('error', (error: Error) => (lastError = error));
   return {
     messages,
-    waitForCount: (count, timeoutMs) => waitFor(`${count} message(s) on ${topic}`, () => messages.length >= count && messages, timeoutMs),
+    waitForCount: (count, timeoutMs) =>
+      waitFor(
+        `${count} message(s) on ${topic}`,
+        () => {
+          if (messages.length >= count) return messages;
+          if (lastError) throw new Error(`${messages.length} so far; the tap's last error: ${lastError.message}`);
+          return false;
+        },
+        timeoutMs,
+      ),
     close: async () => {
+      if (closed) return;
+      closed = true;
       await subscription.close();
-      await subscription.delete().catch(() => {});
+      // Deleting is tidying up: an emulator that is gone (the outage scenario) takes its subscriptions with it.
+      await subscription.delete().catch((error: unknown) => console.warn(`tap on ${topic} not deleted: ${String(error)}`));
     },
   };
 }
