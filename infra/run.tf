@@ -135,7 +135,7 @@ resource "google_cloud_run_v2_service" "processor" {
         for_each = {
           GOOGLE_CLOUD_PROJECT              = var.project_id
           HOOKPIPE_HANDLERS                 = var.handlers_module
-          HOOKPIPE_PUSH_AUTH                = "oidc"
+          HOOKPIPE_PUSH_AUTH                = "cloud-run"
           HOOKPIPE_PUSH_AUDIENCE            = local.push_audience
           HOOKPIPE_PUSH_SERVICE_ACCOUNT     = google_service_account.push.email
           HOOKPIPE_TOPIC                    = local.topic

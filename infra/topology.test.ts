@@ -97,7 +97,9 @@ test('the processor is private and configured as the topology says; the ingress 
 
   const processor = resource(tf, 'google_cloud_run_v2_service', 'processor');
   const settings = containerEnv(first(first(processor.template).containers));
-  assert.equal(settings.HOOKPIPE_PUSH_AUTH, 'oidc');
+  // The processor is private, so Cloud Run's IAM verifies each push token and hands it on with its signature removed
+  // (processor/src/push-auth.ts): the container checks the claims, which is safe only while no allUsers invoker exists.
+  assert.equal(settings.HOOKPIPE_PUSH_AUTH, 'cloud-run');
   assert.equal(settings.HOOKPIPE_DEAD_LETTER_TOPIC, TOPOLOGY.deadLetterTopic);
   assert.equal(settings.HOOKPIPE_PUSH_SUBSCRIPTION, TOPOLOGY.pushSubscription);
   assert.equal(settings.HOOKPIPE_MAX_DELIVERY_ATTEMPTS, '${tostring(local.max_delivery_attempts)}');

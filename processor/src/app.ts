@@ -44,7 +44,7 @@ export function createProcessorApp(deps: ProcessorDeps): Hono {
   });
 
   app.post('/pubsub/push', async (c) => {
-    if (deps.verifyPush) await deps.verifyPush(c.req.header('authorization'));
+    if (deps.verifyPush) await deps.verifyPush((name) => c.req.header(name));
     let body: unknown;
     try {
       body = await c.req.json();

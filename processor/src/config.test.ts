@@ -88,3 +88,10 @@ test('subscription metadata: Pub/Sub\'s zero defaults, and no attempts without a
   const noTopic = subscriptionSettings('s', { deadLetterPolicy: { deadLetterTopic: '', maxDeliveryAttempts: 0 } });
   assert.equal(noTopic.maxDeliveryAttempts, undefined);
 });
+
+test('push auth: cloud-run needs the audience and account, and is refused off Cloud Run, where nothing verified the signature', () => {
+  const push = { HOOKPIPE_PUSH_AUDIENCE: 'https://hookpipe-processor/pubsub/push', HOOKPIPE_PUSH_SERVICE_ACCOUNT: 'push@p.iam.gserviceaccount.com' };
+  assert.match(refusal(() => readProcessorConfig({ HOOKPIPE_PUSH_AUTH: 'cloud-run', K_SERVICE: 'hookpipe-processor' })), /HOOKPIPE_PUSH_AUDIENCE: required with HOOKPIPE_PUSH_AUTH=cloud-run/);
+  assert.match(refusal(() => readProcessorConfig({ HOOKPIPE_PUSH_AUTH: 'cloud-run', ...push })), /HOOKPIPE_PUSH_AUTH: cloud-run trusts the signature check of Cloud Run's IAM, and K_SERVICE is unset/);
+  assert.equal(readProcessorConfig({ HOOKPIPE_PUSH_AUTH: 'cloud-run', K_SERVICE: 'hookpipe-processor', ...push }).HOOKPIPE_PUSH_AUTH, 'cloud-run');
+});

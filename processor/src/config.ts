@@ -84,11 +84,14 @@ const fields = z.object({
   HOOKPIPE_UNHANDLED: z.enum(['ignore', 'dead-letter']).default('ignore'),
   HOOKPIPE_LEDGER_COLLECTION: envString().default(DEFAULT_LEDGER_COLLECTION),
   HOOKPIPE_LEDGER_RETENTION_DAYS: envInt(30, { min: 1, max: 3650 }),
-  HOOKPIPE_PUSH_AUTH: z.enum(['oidc', 'none']).default('oidc'),
+  // cloud-run: Cloud Run's IAM verified the token and removed its signature (push-auth.ts); oidc: verified here.
+  HOOKPIPE_PUSH_AUTH: z.enum(['cloud-run', 'oidc', 'none']).default('oidc'),
   HOOKPIPE_PUSH_AUDIENCE: z.string().min(1).optional(),
   HOOKPIPE_PUSH_SERVICE_ACCOUNT: z.email().optional(),
   HOOKPIPE_SHUTDOWN_TIMEOUT_MS: envInt(9_000, { min: 100 }),
   HOOKPIPE_ADMIN: envBool(true),
+  /** Set by Cloud Run in every container (https://cloud.google.com/run/docs/container-contract). */
+  K_SERVICE: z.string().min(1).optional(),
   LOG_LEVEL: logLevel,
 });
 
@@ -148,12 +151,17 @@ function schemaWith(subscription: SubscriptionSettings | undefined) {
     for (const issue of timingIssues(deliveryTiming(config, subscription), subscription)) {
       ctx.addIssue({ code: 'custom', path: [issue.variable], message: issue.message });
     }
-    if (config.HOOKPIPE_PUSH_AUTH === 'oidc') {
+    if (config.HOOKPIPE_PUSH_AUTH !== 'none') {
       for (const key of ['HOOKPIPE_PUSH_AUDIENCE', 'HOOKPIPE_PUSH_SERVICE_ACCOUNT'] as const) {
         if (config[key]) continue;
-        const message = 'required with HOOKPIPE_PUSH_AUTH=oidc (set HOOKPIPE_PUSH_AUTH=none only for the emulator)';
+        const message = `required with HOOKPIPE_PUSH_AUTH=${config.HOOKPIPE_PUSH_AUTH} (set HOOKPIPE_PUSH_AUTH=none only for the emulator)`;
         ctx.addIssue({ code: 'custom', path: [key], message });
       }
+    }
+    // Off Cloud Run nothing has verified a token's signature: trusting a redacted one there would accept forgeries.
+    if (config.HOOKPIPE_PUSH_AUTH === 'cloud-run' && !config.K_SERVICE) {
+      const message = 'cloud-run trusts the signature check of Cloud Run\'s IAM, and K_SERVICE is unset (not on Cloud Run): use oidc';
+      ctx.addIssue({ code: 'custom', path: ['HOOKPIPE_PUSH_AUTH'], message });
     }
   });
 }

@@ -99,8 +99,9 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
     );
   }
   const verifyPush =
-    config.HOOKPIPE_PUSH_AUTH === 'oidc'
+    config.HOOKPIPE_PUSH_AUTH !== 'none'
       ? createPushVerifier({
+          mode: config.HOOKPIPE_PUSH_AUTH,
           audience: config.HOOKPIPE_PUSH_AUDIENCE!,
           serviceAccountEmail: config.HOOKPIPE_PUSH_SERVICE_ACCOUNT!,
           ...(overrides.pushKeys ? { keys: overrides.pushKeys } : {}),
