@@ -14,6 +14,14 @@ resource "google_firestore_field" "ledger_ttl" {
   index_config {}
 }
 
+resource "google_firestore_field" "force_windows_ttl" {
+  database   = google_firestore_database.default.name
+  collection = local.force_windows_collection
+  field      = "expireAt"
+  ttl_config {}
+  index_config {}
+}
+
 # `hookpipe events list` filters on one of these fields and orders by creation, newest first; Firestore merges
 # these indexes when several filters are given.
 resource "google_firestore_index" "ledger" {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { DEFAULT_LEDGER_COLLECTION } from '../processor/src/ledger.ts';
+import { FORCE_WINDOWS_COLLECTION } from '../processor/src/ops/force-windows.ts';
 import { TOPOLOGY } from '../shared/src/topology.ts';
 import { type Block, containerEnv, first, readTerraform, resource, type Terraform } from '../test/support/terraform.ts';
 import { topologyDrift } from './topology-drift.ts';
@@ -110,4 +111,10 @@ test('the processor is private and configured as the topology says; the ingress 
   assert.equal(first(container.resources).startup_cpu_boost, true);
   assert.equal(first(first(ingress.template).scaling).min_instance_count, '${var.ingress_min_instances}');
   assert.equal(tf.variables.ingress_min_instances!.default, 1);
+});
+
+test('force windows delete themselves: the TTL policy is on the collection the processors read', () => {
+  assert.equal(tf.locals.force_windows_collection, FORCE_WINDOWS_COLLECTION);
+  const ttl = resource(tf, 'google_firestore_field', 'force_windows_ttl');
+  assert.deepEqual([ttl.collection, ttl.field], [FORCE_WINDOWS_COLLECTION, 'expireAt']);
 });
