@@ -2,7 +2,7 @@
 // signed the way its provider signs, accepted; signed with another secret, refused.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadSources } from '../../ingress/src/providers/index.ts';
+import { bindProvider, loadSources } from '../../ingress/src/providers/index.ts';
 import { ingressApp, NOW } from '../../test/support/ingress-app.ts';
 import { prepareSend } from './send.ts';
 
@@ -17,7 +17,8 @@ test('every sample source: its sample, signed as its provider signs, is accepted
   for (const source of sources) {
     const options = { source, ingressUrl: 'http://localhost:8080' };
     const accepted = await deliver(prepareSend(options, NOW));
-    assert.equal(accepted.status, 202, `${source.name}: ${await accepted.text()}`);
+    // 202 unless the provider asks for an answer of its own (Adyen's `200 [accepted]`).
+    assert.equal(accepted.status, bindProvider(source).accepted?.status ?? 202, `${source.name}: ${await accepted.text()}`);
     const refused = await deliver(prepareSend({ ...options, secret: 'whsec_bm90LXRoZS1zZWNyZXQ=' }, NOW));
     assert.equal(refused.status, 401, source.name);
   }

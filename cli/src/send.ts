@@ -65,7 +65,10 @@ export function prepareSend(options: SendOptions, now = Math.floor(Date.now() / 
   const url = new URL(`/webhooks/${source.name}`, options.ingressUrl);
   // Signed over the URL the ingress will bind to: the source's own public URL if it has one, else the one posted to.
   const signedOver = signedUrl(sourcePublicUrl(source, provider, undefined), url);
-  const signed = provider.sign({ body, url: signedOver, now, id, eventType, contentType }, options.secret);
+  const input = { body, url: signedOver, now, id, eventType, contentType };
+  // Mailgun signs inside the body: sealed afresh on every send, --resend included, so its timestamp is fresh.
+  body = provider.seal(input, options.secret);
+  const signed = provider.sign({ ...input, body }, options.secret);
   const headers: Record<string, string> = { 'content-type': contentType, 'user-agent': 'hookpipe-cli', ...signed, ...options.headers };
   // A generic HMAC source may take its delivery id from a header; give it one.
   if (source.deliveryId?.header && headers[source.deliveryId.header] === undefined) headers[source.deliveryId.header] = id;

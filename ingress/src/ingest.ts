@@ -6,7 +6,7 @@ import { ConfigError, HttpError } from '../../shared/src/errors.ts';
 import { parsePointer, pointerText } from '../../shared/src/json-pointer.ts';
 import type { MetadataRule } from '../../shared/src/sources.ts';
 import { bindProvider, type BoundProvider, type Source } from './providers/index.ts';
-import type { Reply, WebhookRequest } from './providers/types.ts';
+import type { CertificateRequest, Reply, WebhookRequest } from './providers/types.ts';
 import type { OutgoingMessage } from './publisher.ts';
 
 interface PreparedRule {
@@ -34,7 +34,9 @@ export interface UrlPolicy {
    * the scheme from X-Forwarded-Proto): only against the emulator, i.e. on a developer's machine. In production
    * the Host a request arrives with is not necessarily the URL the provider was given (a custom domain, a load
    * balancer, the service's two run.app names), and X-Forwarded-Host, which Cloud Run's front end does not set, is
-   * whatever the client wrote: so a URL-signing source without a public URL stops the start-up instead.
+   * whatever the client wrote: so a URL-signing source without a public URL stops the start-up instead. The same
+   * test, a developer's machine or not, admits a public-key source's `signingKey` (see prepareSources), and a
+   * provider's local stand-in for a key it cannot have there (SNS's, see app.ts).
    */
   allowRequestUrl?: boolean | undefined;
 }
@@ -60,6 +62,12 @@ export function prepareSources(sources: readonly Source[], urls: UrlPolicy = {})
         `sources[${index}].options.publicUrl: source "${source.name}" (${source.provider}) is signed over the URL its provider calls; ` +
           'set HOOKPIPE_PUBLIC_URL, or this option to that URL (X-Forwarded-Host is not trusted)',
       );
+    }
+    // A private key is for `hookpipe send` on a developer's machine (the local sample sources): the ingress only verifies,
+    // and a deployed copy of a sample source would accept whatever anyone holding that key signs.
+    if (source.signingKey !== undefined && !urls.allowRequestUrl) {
+      const message = `source "${source.name}" holds a private key, which the ingress refuses outside the emulator`;
+      problems.push(`sources[${index}].signingKey: ${message}`);
     }
     return [
       source.name,
@@ -88,9 +96,25 @@ export function signedUrl(publicUrl: URL | undefined, requestUrl: URL): URL {
   return url;
 }
 
-/** A GET handshake (Meta, X), or undefined when the provider has none or this request is not one. */
+/** A handshake (Meta's and X's GETs, Microsoft Graph's POST), or undefined when the provider has none or this request is not one. */
 export function handshake(prepared: PreparedSource, request: WebhookRequest): Reply | undefined {
   return prepared.provider.handshake?.(request);
+}
+
+/**
+ * Where a request's key comes from, for providers whose keys come with each request (SNS): a certificate to fetch, or
+ * the keys themselves; undefined for the rest, which verify with the source's keys. A request naming a key its
+ * provider refuses gets a 401 here, before anything is fetched. `local`: against the emulator only (see UrlPolicy).
+ */
+export function planKeys(
+  prepared: PreparedSource,
+  request: WebhookRequest,
+  now: number,
+  local: boolean,
+): { fetch: CertificateRequest } | { keys: readonly Buffer[] } | undefined {
+  const plan = prepared.provider.locateKeys?.(request, now, local);
+  if (plan !== undefined && 'refused' in plan) throw new HttpError('unauthorized', `signature verification failed: ${plan.refused}`);
+  return plan;
 }
 
 export type IngestOutcome =
@@ -102,6 +126,8 @@ export interface IngestContext {
   now: number;
   receivedAt: Date;
   newId?: () => string;
+  /** The request's own keys, where its provider locates them (planKeys); the source's keys otherwise. */
+  keys?: readonly Buffer[] | undefined;
 }
 
 function applyRule(rule: PreparedRule | undefined, request: WebhookRequest, payload: () => unknown): string | undefined {
@@ -113,7 +139,9 @@ function applyRule(rule: PreparedRule | undefined, request: WebhookRequest, payl
 /** Verifies a POST and turns it into a message, or a challenge answer; throws HttpError (401, 400) for bad input. */
 export function ingest(prepared: PreparedSource, request: WebhookRequest, context: IngestContext): IngestOutcome {
   const { source, provider } = prepared;
-  const verdict = provider.verify(request, context.now);
+  // A provider that locates its keys per request has none in the sources file worth verifying with.
+  if (provider.locateKeys && context.keys === undefined) throw new Error(`${provider.name} verifies with the keys planKeys located`);
+  const verdict = provider.verify(request, context.now, context.keys);
   if (!verdict.ok) throw new HttpError('unauthorized', `signature verification failed: ${verdict.reason}`);
 
   // Parsed at most once, and only after the signature held: unauthenticated bodies are never parsed.
@@ -130,7 +158,7 @@ export function ingest(prepared: PreparedSource, request: WebhookRequest, contex
   };
   if (source.json && payload() === undefined) throw new HttpError('invalid_json', 'this source requires a JSON body');
 
-  const reply = provider.challenge?.(payload());
+  const reply = provider.challenge?.(payload(), request);
   if (reply) return { kind: 'reply', reply };
 
   const described = provider.describe(request, payload);

@@ -1,6 +1,8 @@
-// The scheme GitHub, Meta, X and Shopify share: one header holding an HMAC-SHA256 of the raw body, with or without a
-// prefix, hex or base64. Each provider module names its header; this checks and makes it.
-import { anyKeyMatches, decodeSignature, hmac } from './crypto.ts';
+// The scheme most HMAC providers share: one header holding an HMAC of what the provider signs, with or without a
+// prefix, hex or base64. The raw body itself for GitHub, Meta, X, Shopify, Intercom and Linear; the body with a URL,
+// a method, ids or a timestamp around it for Square, HubSpot, Twitch, Slack and Zoom. Each provider module names its
+// header and builds its signed content, once, for verify and sign alike; this checks and makes the header.
+import { anyKeyMatches, decodeSignature, hmac, type Algorithm } from './crypto.ts';
 import { fail, OK, type Verdict, type WebhookRequest } from './types.ts';
 
 export interface BodySignature {
@@ -10,20 +12,37 @@ export interface BodySignature {
   label: string;
   prefix: string;
   encoding: 'hex' | 'base64';
+  /** HMAC-SHA256 unless the provider says otherwise (Intercom's SHA-1). */
+  algorithm?: Algorithm;
 }
 
-/** The signed content is the raw body itself; verify and sign both compute this. */
-const digest = (key: Buffer | string, body: Buffer) => hmac('sha256', key, body);
+/** What a provider signs, in order: text (UTF-8) and raw bytes, concatenated with nothing between. */
+export type SignedContent = ReadonlyArray<string | Uint8Array>;
 
-export function verifyBodySignature(request: WebhookRequest, keys: readonly Buffer[], spec: BodySignature): Verdict {
+const digest = (spec: BodySignature, key: Buffer | string, content: SignedContent) => hmac(spec.algorithm ?? 'sha256', key, ...content);
+
+/** Checks the header's signature of `content` under any of the keys. */
+export function verifyHeaderSignature(
+  request: WebhookRequest,
+  keys: readonly Buffer[],
+  spec: BodySignature,
+  content: SignedContent,
+): Verdict {
   const value = request.headers.get(spec.header);
   if (!value) return fail(`missing ${spec.label} header`);
   if (!value.startsWith(spec.prefix)) return fail(`${spec.label} does not start with ${spec.prefix}`);
   const signature = decodeSignature(value.slice(spec.prefix.length), spec.encoding);
   if (!signature) return fail(`${spec.label} is not ${spec.encoding}`);
-  return anyKeyMatches(keys, [signature], (key) => digest(key, request.body)) ? OK : fail('signature mismatch');
+  return anyKeyMatches(keys, [signature], (key) => digest(spec, key, content)) ? OK : fail('signature mismatch');
 }
 
-export function signBody(body: Buffer, secret: string, spec: BodySignature): Record<string, string> {
-  return { [spec.header]: spec.prefix + digest(secret, body).toString(spec.encoding) };
+/** The header the provider would send for this signed content. */
+export function signHeader(secret: Buffer | string, spec: BodySignature, content: SignedContent): Record<string, string> {
+  return { [spec.header]: spec.prefix + digest(spec, secret, content).toString(spec.encoding) };
 }
+
+/** The signed content is the raw body itself. */
+export const verifyBodySignature = (request: WebhookRequest, keys: readonly Buffer[], spec: BodySignature): Verdict =>
+  verifyHeaderSignature(request, keys, spec, [request.body]);
+
+export const signBody = (body: Buffer, secret: string, spec: BodySignature): Record<string, string> => signHeader(secret, spec, [body]);

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual, type BinaryLike } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual, type BinaryLike } from 'node:crypto';
+import { fail, OK, type Verdict } from './types.ts';
 
 export type Algorithm = 'sha1' | 'sha256' | 'sha512';
 
@@ -44,4 +45,29 @@ export function parseUnixSeconds(text: string | null | undefined): number | unde
 
 export function withinTolerance(timestamp: number, now: number, toleranceSeconds: number): boolean {
   return Math.abs(now - timestamp) <= toleranceSeconds;
+}
+
+/**
+ * An RFC 3339 date-time as unix seconds, fraction dropped (Twitch sends nanoseconds, more than `Date` parses, and the
+ * tolerance is counted in seconds anyway); anything else is not a timestamp.
+ */
+const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+export function parseRfc3339Seconds(text: string | null | undefined): number | undefined {
+  const match = RFC3339.exec(text?.trim() ?? '');
+  if (!match) return undefined;
+  const millis = Date.parse(`${match[1]}${match[2]!.toUpperCase()}`);
+  return Number.isNaN(millis) ? undefined : Math.floor(millis / 1000);
+}
+
+/** A signed timestamp (unix seconds), refused when absent or malformed (`what` names it) or outside the tolerance. */
+export function checkTimestamp(seconds: number | undefined, now: number, toleranceSeconds: number, what: string): Verdict {
+  if (seconds === undefined) return fail(`missing or malformed ${what}`);
+  return withinTolerance(seconds, now, toleranceSeconds) ? OK : fail('timestamp outside the tolerance');
+}
+
+/** A stable id from content, for providers that send none of their own: 128 bits of SHA-256, hex. */
+export function contentId(...parts: Array<string | Uint8Array>): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex').slice(0, 32);
 }

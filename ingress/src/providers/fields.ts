@@ -19,3 +19,21 @@ export function formFields(body: Buffer): Array<[string, string]> {
 export function isForm(headers: HeaderReader): boolean {
   return (headers.get('content-type') ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
 }
+
+/**
+ * A body parsed as JSON, or undefined when it is not JSON: for the few providers that must read their body to verify
+ * it (Mailgun's signature, Linear's signed time) or to sign it; everything else is parsed once, in ingest.ts.
+ */
+export function parseJsonBody(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    // Not JSON: the caller refuses or passes the body on as it is.
+    return undefined;
+  }
+}
+
+/** A JSON object (not an array, not null), or undefined. */
+export function asObject(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}

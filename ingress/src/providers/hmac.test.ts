@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
 import { keysFor, verifierSuite } from '../../../test/support/verifier-suite.ts';
-import { genericHmac, parseTemplate } from './hmac.ts';
+import { genericHmac } from './hmac.ts';
+import { parseTemplate } from './template.ts';
 
 const options = {
   header: 'x-signature',

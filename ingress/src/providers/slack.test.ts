@@ -23,14 +23,16 @@ verifierSuite({
 });
 
 test('slack: url_verification is answered with its challenge; events are described by event_id and event.type', () => {
-  assert.deepEqual(slack.challenge!({ type: 'url_verification', challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' }), {
+  const headers = new Headers({ 'content-type': 'application/json' });
+  const request = { method: 'POST', url: new URL('https://h.example/'), headers, body: Buffer.from('') };
+  const challenge = (payload: unknown) => slack.challenge!(payload, request, [], { toleranceSeconds: 300 });
+  assert.deepEqual(challenge({ type: 'url_verification', challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' }), {
     status: 200,
     contentType: 'application/json',
     body: '{"challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}',
   });
-  assert.equal(slack.challenge!({ type: 'event_callback' }), undefined);
+  assert.equal(challenge({ type: 'event_callback' }), undefined);
   const payload = { type: 'event_callback', event_id: 'Ev123', event: { type: 'app_mention' } };
-  const request = { method: 'POST', url: new URL('https://h.example/'), headers: new Headers({ 'content-type': 'application/json' }), body: Buffer.from('') };
   assert.deepEqual(slack.describe(request, () => payload), { deliveryId: 'Ev123', eventType: 'app_mention' });
 });
 

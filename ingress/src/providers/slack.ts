@@ -1,33 +1,54 @@
 // Slack: `X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:<X-Slack-Request-Timestamp>:<raw body>">`, 5 minute
-// tolerance. The url_verification challenge is signed too, so it is answered only after verification.
+// tolerance. The url_verification challenge is signed too, so it is answered only after verification. Zoom signs
+// the same way under its own header names: the `v0` scheme below serves both (zoom.ts).
 import { z } from 'zod';
 import { toleranceSeconds } from '../../../shared/src/sources.ts';
-import { anyKeyMatches, decodeSignature, hmac, parseUnixSeconds, withinTolerance } from './crypto.ts';
+import { signHeader, verifyHeaderSignature, type BodySignature, type SignedContent } from './body-signature.ts';
+import { checkTimestamp, parseUnixSeconds } from './crypto.ts';
 import { formFields, isForm, textAt } from './fields.ts';
 import { jsonSample, randomToken } from './sample.ts';
-import { defineProvider, fail, OK } from './types.ts';
+import { defineProvider, type Verdict, type WebhookRequest } from './types.ts';
 
-/** What Slack signs, for verify and sign alike. */
-const signedContent = (timestamp: number, body: Buffer) => [`v0:${timestamp}:`, body];
+/** The `v0` scheme: `v0=` + hex HMAC-SHA256 of "v0:<timestamp>:<raw body>", the unix seconds in a header of their own. */
+export interface V0Scheme {
+  signature: BodySignature;
+  /** Lower-case header name of the timestamp, and its usual spelling for messages. */
+  timestampHeader: string;
+  timestampLabel: string;
+}
+
+/** What a `v0` provider signs, for verify and sign alike: the timestamp as sent, then the body. */
+export const v0Content = (timestamp: string, body: Buffer): SignedContent => [`v0:${timestamp}:`, body];
+
+export function verifyV0(
+  request: WebhookRequest,
+  keys: readonly Buffer[],
+  scheme: V0Scheme,
+  toleranceSeconds: number,
+  now: number,
+): Verdict {
+  const timestamp = request.headers.get(scheme.timestampHeader)?.trim();
+  const fresh = checkTimestamp(parseUnixSeconds(timestamp), now, toleranceSeconds, `${scheme.timestampLabel} header`);
+  if (!fresh.ok) return fresh;
+  return verifyHeaderSignature(request, keys, scheme.signature, v0Content(timestamp!, request.body));
+}
+
+export function signV0(body: Buffer, secret: string, scheme: V0Scheme, now: number): Record<string, string> {
+  return { [scheme.timestampHeader]: String(now), ...signHeader(secret, scheme.signature, v0Content(String(now), body)) };
+}
+
+const SLACK: V0Scheme = {
+  signature: { header: 'x-slack-signature', label: 'X-Slack-Signature', prefix: 'v0=', encoding: 'hex' },
+  timestampHeader: 'x-slack-request-timestamp',
+  timestampLabel: 'X-Slack-Request-Timestamp',
+};
 
 export const slack = defineProvider({
   name: 'slack',
   options: () => z.object({ toleranceSeconds: toleranceSeconds.default(300) }).strict(),
   // Slash commands and interactivity post forms.
   json: false,
-  verify(request, keys, options, now) {
-    const header = request.headers.get('x-slack-signature');
-    const timestampHeader = request.headers.get('x-slack-request-timestamp');
-    if (!header) return fail('missing X-Slack-Signature header');
-    const timestamp = parseUnixSeconds(timestampHeader);
-    if (timestamp === undefined) return fail('missing or malformed X-Slack-Request-Timestamp header');
-    if (!withinTolerance(timestamp, now, options.toleranceSeconds)) return fail('timestamp outside the tolerance');
-    if (!header.startsWith('v0=')) return fail('X-Slack-Signature is not a v0 signature');
-    const signature = decodeSignature(header.slice(3), 'hex');
-    if (!signature) return fail('X-Slack-Signature is not hex');
-    const content = signedContent(timestamp, request.body);
-    return anyKeyMatches(keys, [signature], (key) => hmac('sha256', key, ...content)) ? OK : fail('signature mismatch');
-  },
+  verify: (request, keys, options, now) => verifyV0(request, keys, SLACK, options.toleranceSeconds, now),
   describe(request, payload) {
     if (isForm(request.headers)) {
       // Slash commands and interactivity post forms; interactivity wraps its JSON in a `payload` field.
@@ -57,12 +78,7 @@ export const slack = defineProvider({
     if (textAt(payload, 'type') !== 'url_verification' || challenge === undefined) return undefined;
     return { status: 200, contentType: 'application/json', body: JSON.stringify({ challenge }) };
   },
-  sign({ body, now }, secret) {
-    return {
-      'x-slack-request-timestamp': String(now),
-      'x-slack-signature': `v0=${hmac('sha256', secret, ...signedContent(now, body)).toString('hex')}`,
-    };
-  },
+  sign: ({ body, now }, secret) => signV0(body, secret, SLACK, now),
   sample(now, eventType = 'app_mention') {
     return jsonSample({
       token: 'unused',

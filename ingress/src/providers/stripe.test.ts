@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Stripe from 'stripe';
 import { keysFor, verifierSuite } from '../../../test/support/verifier-suite.ts';
-import { parseStripeHeader, stripe } from './stripe.ts';
+import { parseSignatureHeader } from './signature-header.ts';
+import { STRIPE_SIGNATURE, stripe } from './stripe.ts';
 
 const body = Buffer.from(JSON.stringify({ id: 'evt_1', object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_1' } } }));
 
@@ -29,7 +30,7 @@ test('stripe: a header with several v1 signatures (a secret being rolled) is acc
 });
 
 test('stripe: v0 and malformed items are ignored, a header without v1 is refused', () => {
-  assert.equal(parseStripeHeader('t=1,v0=abcd,v1=zz,garbage').signatures.length, 0);
+  assert.equal(parseSignatureHeader('t=1,v0=abcd,v1=zz,garbage', STRIPE_SIGNATURE).signatures.length, 0);
   const request = { method: 'POST', url: new URL('https://h.example/'), headers: new Headers({ 'stripe-signature': `t=1763000000,v0=${'a'.repeat(64)}` }), body };
   assert.deepEqual(stripe.verify(request, keysFor(stripe, ['whsec_current']), { toleranceSeconds: 300 }, 1_763_000_000), {
     ok: false,

@@ -2,51 +2,23 @@
 // tried (Stripe sends one per active secret while a secret is rolled); v0 and unknown schemes are ignored.
 import { z } from 'zod';
 import { toleranceSeconds } from '../../../shared/src/sources.ts';
-import { anyKeyMatches, decodeSignature, hmac, parseUnixSeconds, withinTolerance } from './crypto.ts';
 import { textAt } from './fields.ts';
 import { jsonSample, randomToken } from './sample.ts';
-import { defineProvider, fail, OK } from './types.ts';
+import { signatureHeader, signSignatureHeader, verifySignatureHeader } from './signature-header.ts';
+import { defineProvider } from './types.ts';
 
-export function parseStripeHeader(header: string): { timestamp: number | undefined; signatures: Buffer[] } {
-  let timestamp: number | undefined;
-  const signatures: Buffer[] = [];
-  for (const item of header.split(',')) {
-    const eq = item.indexOf('=');
-    if (eq < 0) continue;
-    const key = item.slice(0, eq).trim();
-    const value = item.slice(eq + 1).trim();
-    if (key === 't') timestamp = parseUnixSeconds(value);
-    else if (key === 'v1') {
-      const signature = decodeSignature(value, 'hex');
-      if (signature) signatures.push(signature);
-    }
-  }
-  return { timestamp, signatures };
-}
-
-/** What Stripe signs, for verify and sign alike. */
-const signedContent = (timestamp: number, body: Buffer) => [`${timestamp}.`, body];
+/** What Stripe signs: `<t>.<raw body>`, hex in every `v1`. */
+export const STRIPE_SIGNATURE = signatureHeader('Stripe-Signature', { separator: ',', signature: 'v1', timestamp: 't' });
 
 export const stripe = defineProvider({
   name: 'stripe',
   options: () => z.object({ toleranceSeconds: toleranceSeconds.default(300) }).strict(),
   json: true,
-  verify(request, keys, options, now) {
-    const header = request.headers.get('stripe-signature');
-    if (!header) return fail('missing Stripe-Signature header');
-    const { timestamp, signatures } = parseStripeHeader(header);
-    if (timestamp === undefined) return fail('Stripe-Signature has no timestamp');
-    if (signatures.length === 0) return fail('Stripe-Signature has no v1 signature');
-    if (!withinTolerance(timestamp, now, options.toleranceSeconds)) return fail('timestamp outside the tolerance');
-    const content = signedContent(timestamp, request.body);
-    return anyKeyMatches(keys, signatures, (key) => hmac('sha256', key, ...content)) ? OK : fail('signature mismatch');
-  },
+  verify: (request, keys, options, now) => verifySignatureHeader(request, keys, STRIPE_SIGNATURE, now, options.toleranceSeconds),
   describe(_request, payload) {
     return { deliveryId: textAt(payload(), 'id'), eventType: textAt(payload(), 'type') };
   },
-  sign({ body, now }, secret) {
-    return { 'stripe-signature': `t=${now},v1=${hmac('sha256', secret, ...signedContent(now, body)).toString('hex')}` };
-  },
+  sign: ({ body, now }, secret) => signSignatureHeader(body, secret, STRIPE_SIGNATURE, now),
   sample(now, eventType = 'payment_intent.succeeded') {
     const status = eventType.endsWith('succeeded') ? 'succeeded' : eventType.endsWith('failed') ? 'requires_payment_method' : 'processing';
     return jsonSample({

@@ -9,6 +9,14 @@ import { defineProvider, fail, OK } from './types.ts';
 
 const digest = (value: Buffer | string) => createHash('sha256').update(value).digest();
 
+/** Whether a token sent as is matches any key; hashing both sides makes the comparison constant-time whatever the lengths. */
+export function tokenMatches(keys: readonly Buffer[], given: string): boolean {
+  const sent = digest(given);
+  let matched = false;
+  for (const key of keys) if (safeEqual(digest(key), sent)) matched = true;
+  return matched;
+}
+
 export const token = defineProvider({
   name: 'token',
   options: () => z.object({ header: z.string().min(1).toLowerCase().default('secret'), prefix: z.string().default('') }).strict(),
@@ -17,11 +25,7 @@ export const token = defineProvider({
     const header = request.headers.get(options.header);
     if (!header) return fail(`missing ${options.header} header`);
     if (!header.startsWith(options.prefix)) return fail(`${options.header} does not start with the expected prefix`);
-    // Hashing both sides makes the comparison constant-time whatever the lengths.
-    const given = digest(header.slice(options.prefix.length));
-    let matched = false;
-    for (const key of keys) if (safeEqual(digest(key), given)) matched = true;
-    return matched ? OK : fail('token mismatch');
+    return tokenMatches(keys, header.slice(options.prefix.length)) ? OK : fail('token mismatch');
   },
   describe: () => ({}),
   sign(_input, secret, options) {

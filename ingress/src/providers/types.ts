@@ -31,7 +31,29 @@ export interface Reply {
   status: number;
   contentType: string;
   body: string;
+  /**
+   * A URL the ingress must GET, and see answer 2xx, before it gives this answer (SNS's SubscribeURL, which confirms a
+   * subscription); the provider has checked its host. Fetched through the ingress's injected port, never redirected.
+   */
+  confirm?: URL | undefined;
 }
+
+/**
+ * A certificate the ingress fetches for one request (SNS names its signing certificate in each message), decided by
+ * the provider without I/O. The ingress (outbound.ts) fetches it through its injected port, checks its chain
+ * against its trust store and passes its public key (SPKI, DER) to `verify` as the request's only key.
+ */
+export interface CertificateRequest {
+  /** An https URL on the provider's own hosts, checked before anything is fetched. */
+  url: URL;
+  /** Host names the certificate must be issued to, any one of them. */
+  names: readonly string[];
+  /** Whether an intermediate the file lacks may be fetched from this "CA Issuers" URL of a certificate. */
+  issuerUrl(url: URL): boolean;
+}
+
+/** Where a request's key comes from, for providers whose keys come with each request: fetch it, these, or refuse. */
+export type KeyPlan = { fetch: CertificateRequest } | { keys: readonly Buffer[] } | { refused: string };
 
 export interface SignInput {
   body: Buffer;
@@ -68,15 +90,42 @@ export interface Provider<O> extends SourceProvider<O> {
    * computes with a key must go through `signableChallenge` (handshake.ts).
    */
   handshake?(request: WebhookRequest, keys: readonly Buffer[], options: O): Reply | undefined;
-  /** Signed POSTs that are a challenge, not an event (Slack's url_verification); checked after verification. */
-  challenge?(payload: unknown): Reply | undefined;
+  /**
+   * The method `handshake` answers: GET (and HEAD) unless said otherwise. Microsoft Graph validates a notification URL
+   * with a POST (`?validationToken=`): for POST, `handshake` is asked before the body is read, and a POST it does not
+   * answer goes on to verification as any other.
+   */
+  readonly handshakeMethod?: 'GET' | 'POST';
+  /**
+   * For providers whose key comes with each request instead of from the sources file (SNS names a certificate in its
+   * body): where this request's key is, decided without I/O and before anything is fetched. The ingress then calls
+   * `verify` with that key in place of the source's. `local` is set only against the emulator, for a provider's local
+   * stand-in of a key it cannot have (SNS's, for `hookpipe send`).
+   */
+  locateKeys?(request: WebhookRequest, keys: readonly Buffer[], options: O, now: number, local: boolean): KeyPlan;
+  /**
+   * Signed POSTs that are a challenge, not an event (Slack's url_verification, Zoom's endpoint.url_validation, Twitch's
+   * webhook_callback_verification), checked after verification and never published. One that computes with a key
+   * must go through `signableChallenge` (handshake.ts).
+   */
+  challenge?(payload: unknown, request: WebhookRequest, keys: readonly Buffer[], options: O): Reply | undefined;
   /**
    * Set when signatures cover the URL the provider called (Twilio; `{url}` templates): the ingress then needs to
    * know its public URL, this source's own (`publicUrl`) or HOOKPIPE_PUBLIC_URL, and never trusts X-Forwarded-Host.
    */
   urlSigning?(options: O): { publicUrl: string | undefined } | undefined;
+  /**
+   * The answer to a delivery once Pub/Sub confirmed its publish, where the provider asks for one of its own (Adyen's
+   * `[accepted]`); else the ingress's `202 {"messageId","deliveryId"}`. Never given before the publish is confirmed.
+   */
+  readonly accepted?: Reply;
   /** The headers the provider would send with this body: the inverse of verify, for `hookpipe send` and tests. */
   sign(input: SignInput, secret: string, options: O): Record<string, string>;
+  /**
+   * For providers whose signature or signed time travels inside the body (Mailgun, Linear): the body as the provider
+   * would send it now, made before `sign` (which then adds any headers). Absent for the rest, sent as they are.
+   */
+  seal?(input: SignInput, secret: string, options: O): Buffer;
   /** A sample delivery for `hookpipe send`; `eventType` picks one where the provider has several. */
   sample(now: number, eventType?: string): Sample;
 }
