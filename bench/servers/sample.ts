@@ -1,5 +1,6 @@
 // What a user would write from Google's Cloud Run webhook sample: Express with JSON body parsing, an HMAC check
-// of the signature header, and one awaited Pub/Sub publish per request, with the client's default settings.
+// of GitHub's signature header over the raw body, and one awaited Pub/Sub publish per request, with the client's
+// default settings.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { PubSub } from '@google-cloud/pubsub';
 import express from 'express';
@@ -8,19 +9,22 @@ const secret = process.env.WEBHOOK_SECRET ?? '';
 const topic = new PubSub().topic(process.env.TOPIC ?? 'webhook-events');
 const app = express();
 
-app.use(express.json({ limit: '1mb', verify: (request, _response, buffer) => ((request as unknown as { rawBody: Buffer }).rawBody = buffer) }));
+const keepRawBody = (request: unknown, _response: unknown, buffer: Buffer) => ((request as { rawBody: Buffer }).rawBody = buffer);
+app.use(express.json({ limit: '10mb', verify: keepRawBody }));
 
-app.post('/webhooks/stripe', async (request, response) => {
-  const header = request.get('stripe-signature') ?? '';
-  const timestamp = /t=(\d+)/.exec(header)?.[1];
-  const signature = /v1=([0-9a-f]+)/.exec(header)?.[1];
+app.post('/webhooks/github', async (request, response) => {
+  const signature = /^sha256=([0-9a-f]{64})$/.exec(request.get('x-hub-signature-256') ?? '')?.[1];
   const rawBody = (request as unknown as { rawBody: Buffer }).rawBody;
-  if (!timestamp || !signature || !rawBody) return void response.status(401).send('Unauthorized');
-  const expected = createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest();
-  const given = Buffer.from(signature, 'hex');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return void response.status(401).send('Unauthorized');
+  if (!signature || !rawBody) return void response.status(401).send('Unauthorized');
+  const expected = createHmac('sha256', secret).update(rawBody).digest();
+  if (!timingSafeEqual(Buffer.from(signature, 'hex'), expected)) return void response.status(401).send('Unauthorized');
   try {
-    const messageId = await topic.publishMessage({ data: rawBody, attributes: { type: String(request.body.type) } });
+    const attributes = {
+      event: request.get('x-github-event') ?? '',
+      delivery: request.get('x-github-delivery') ?? '',
+      ref: String(request.body.ref),
+    };
+    const messageId = await topic.publishMessage({ data: rawBody, attributes });
     response.status(202).json({ messageId });
   } catch {
     response.status(503).send('Unavailable');

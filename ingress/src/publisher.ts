@@ -1,24 +1,18 @@
-// Publishing with a bound: at most so many messages and bytes may be waiting for Pub/Sub's confirmation at once.
-// Past that the ingress answers 503 at once (the provider retries later) instead of queueing without limit, which
-// is how an unbounded publisher runs a Cloud Run instance out of memory under a burst.
+// Publishing with a deadline and shedding: a webhook is answered 202 only once Pub/Sub confirmed its publish, 503 when
+// Pub/Sub refused or did not confirm within the deadline, and 503 at once, before publishing, while Pub/Sub is in
+// trouble or memory is at risk (shedding.ts). Healthy load is never refused, however many publishes are under way.
 import { HttpError } from '../../shared/src/errors.ts';
+import type { OutgoingMessage, PublishPort } from '../../shared/src/pubsub.ts';
+import { createPublishTracker, type SheddingLimits } from './shedding.ts';
 
-export interface OutgoingMessage {
-  data: Buffer;
-  attributes: Record<string, string>;
-  orderingKey?: string | undefined;
-}
+export type { OutgoingMessage } from '../../shared/src/pubsub.ts';
 
-/** The part of `@google-cloud/pubsub`'s Topic used here; the tests put a failing one in its place. */
-export interface TopicPort {
-  publishMessage(message: OutgoingMessage): Promise<string>;
-  resumePublishing(orderingKey: string): void;
+/** What publishes: the adaptive batcher (batching.ts) in the service, the library's Topic in the benchmark, fakes in tests. */
+export interface TopicPort extends PublishPort {
   flush(): Promise<void>;
 }
 
-export interface PublisherLimits {
-  maxOutstandingMessages: number;
-  maxOutstandingBytes: number;
+export interface PublisherLimits extends SheddingLimits {
   /** Past this the caller gets 503; the publish itself may still land, and the ledger absorbs the provider's resend. */
   timeoutMs: number;
 }
@@ -30,35 +24,37 @@ export interface BoundedPublisher {
   drain(): Promise<void>;
 }
 
-export function createBoundedPublisher(topic: TopicPort, limits: PublisherLimits): BoundedPublisher {
-  let messages = 0;
-  let bytes = 0;
+export function createBoundedPublisher(topic: TopicPort, limits: PublisherLimits, now: () => number = Date.now): BoundedPublisher {
+  const tracker = createPublishTracker(limits, now);
   let idle: (() => void) | undefined;
   const settled = () => {
-    if (messages === 0 && idle) idle();
+    if (idle && tracker.outstanding().messages === 0) idle();
   };
 
   return {
-    outstanding: () => ({ messages, bytes }),
+    outstanding: () => tracker.outstanding(),
 
     publish(message) {
-      const size = message.data.length;
-      if (messages >= limits.maxOutstandingMessages || (messages > 0 && bytes + size > limits.maxOutstandingBytes)) {
-        return Promise.reject(new HttpError('overloaded', 'the ingress is at capacity; retry shortly', { retryAfterSeconds: 1 }));
-      }
-      messages += 1;
-      bytes += size;
-      const publish = topic.publishMessage(message).finally(() => {
-        messages -= 1;
-        bytes -= size;
-        settled();
-      });
+      const outstanding = tracker.admit(message.data.length);
+      if (outstanding instanceof HttpError) return Promise.reject(outstanding);
+      const publish = topic.publishMessage(message).then(
+        (id) => {
+          tracker.settled(outstanding, true);
+          settled();
+          return id;
+        },
+        (error: unknown) => {
+          tracker.settled(outstanding, false);
+          settled();
+          throw error;
+        },
+      );
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new HttpError('unavailable', 'Pub/Sub did not confirm the publish in time; retry later', { retryAfterSeconds: 5 })),
-          limits.timeoutMs,
-        );
+        timer = setTimeout(() => {
+          tracker.late(outstanding);
+          reject(new HttpError('unavailable', 'Pub/Sub did not confirm the publish in time; retry later', { retryAfterSeconds: 5 }));
+        }, limits.timeoutMs);
       });
       return Promise.race([publish, deadline])
         .catch((error: unknown) => {
@@ -71,7 +67,7 @@ export function createBoundedPublisher(topic: TopicPort, limits: PublisherLimits
     },
 
     async drain() {
-      if (messages > 0) await new Promise<void>((resolve) => (idle = resolve));
+      if (tracker.outstanding().messages > 0) await new Promise<void>((resolve) => (idle = resolve));
       idle = undefined;
       await topic.flush();
     },

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import type { Firestore } from '@google-cloud/firestore';
 import { testFirestore, uniqueCollection } from '../../test/support/firestore.ts';
-import { decideClaim, FirestoreLedger, type ClaimInput, type LedgerEntry } from './ledger.ts';
+import type { LedgerEntry } from '../../shared/src/ledger-entry.ts';
+import { decideClaim, FirestoreLedger, type ClaimDecision, type ClaimInput } from './ledger.ts';
 
 const now = new Date('2026-11-24T10:00:00Z');
 const input: ClaimInput = { source: 'stripe', deliveryId: 'evt_1', messageId: 'm1', replayCount: 0, now };
@@ -93,4 +95,91 @@ test('Firestore ledger: a lease left by a dead instance expires; failures keep t
   await ledger.deadLettered('stripe', 'evt_1', { class: 'PermanentError', message: 'gone' }, now);
   assert.equal((await ledger.get('stripe', 'evt_1'))!.status, 'dead-lettered');
   assert.equal((await ledger.get('stripe', 'evt_1'))!.attempts, 4);
+});
+
+/** Counts the Firestore calls a ledger makes: transactions, and BulkWriters (each sends one BatchWrite per 20 writes). */
+function counted(): { firestore: Firestore; transactions: () => number; writers: () => number } {
+  const instance = testFirestore();
+  let transactions = 0;
+  let writers = 0;
+  const runTransaction = instance.runTransaction.bind(instance);
+  const bulkWriter = instance.bulkWriter.bind(instance);
+  instance.runTransaction = ((...args: Parameters<Firestore['runTransaction']>) => {
+    transactions += 1;
+    return runTransaction(...args);
+  }) as Firestore['runTransaction'];
+  instance.bulkWriter = (...args) => {
+    writers += 1;
+    return bulkWriter(...args);
+  };
+  return { firestore: instance, transactions: () => transactions, writers: () => writers };
+}
+
+test('Firestore ledger fast path: a first claim is one create, with no read and no transaction; the completion one update', async (t) => {
+  const spy = counted();
+  t.after(() => spy.firestore.terminate());
+  const collection = uniqueCollection('ledger');
+  const ledger = new FirestoreLedger(spy.firestore, { collection, leaseMs: 60_000, retentionDays: 30 });
+  const claim = { ...input, handler: 'payments', receivedAt: new Date(now.getTime() - 50) };
+  assert.deepEqual(await ledger.claim(claim), { kind: 'claimed', attempts: 1 });
+  await ledger.complete('stripe', 'evt_1', { handler: 'payments', now });
+  assert.equal(spy.transactions(), 0, 'no transaction for an event seen for the first time');
+  assert.equal(spy.writers(), 2, 'one batched write for the claim, one for the completion');
+  const stored = (await ledger.get('stripe', 'evt_1'))!;
+  assert.equal(stored.status, 'processed');
+  assert.equal(stored.attempts, 1);
+  assert.equal(stored.createdAt.getTime(), now.getTime());
+  assert.equal(stored.leaseExpiresAt, undefined);
+});
+
+test('Firestore ledger fast path: claims and completions arriving together share their RPCs', async (t) => {
+  const spy = counted();
+  t.after(() => spy.firestore.terminate());
+  const ledger = new FirestoreLedger(spy.firestore, { collection: uniqueCollection('ledger'), leaseMs: 60_000, retentionDays: 30 });
+  const ids = Array.from({ length: 15 }, (_, i) => `evt_batch_${i}`);
+  const claims = await Promise.all(ids.map((deliveryId) => ledger.claim({ ...input, deliveryId })));
+  assert.deepEqual(claims, ids.map(() => ({ kind: 'claimed', attempts: 1 })));
+  await Promise.all(ids.map((deliveryId) => ledger.complete('stripe', deliveryId, { handler: 'h', now })));
+  assert.equal(spy.writers(), 2, 'fifteen claims in one BatchWrite, fifteen completions in another');
+  for (const deliveryId of ids) assert.equal((await ledger.get('stripe', deliveryId))?.status, 'processed');
+});
+
+test('Firestore ledger conflict path: an existing document is read; a transaction runs only for a claim that writes', async (t) => {
+  const spy = counted();
+  t.after(() => spy.firestore.terminate());
+  const ledger = new FirestoreLedger(spy.firestore, { collection: uniqueCollection('ledger'), leaseMs: 1000, retentionDays: 30 });
+  const at = (ms: number) => new Date(now.getTime() + ms);
+  /** Claims with these fields, and checks the decision and whether it ran a transaction. */
+  const expectClaim = async (fields: Partial<ClaimInput>, decision: ClaimDecision, transaction: boolean, message?: string) => {
+    const before = spy.transactions();
+    assert.deepEqual(await ledger.claim({ ...input, ...fields }), decision, message);
+    assert.equal(spy.transactions() > before, transaction, `${message ?? JSON.stringify(decision)}: transaction`);
+  };
+  await expectClaim({ replayCount: 1 }, { kind: 'claimed', attempts: 1 }, false);
+  await expectClaim({ now: at(500) }, { kind: 'busy', until: at(1000) }, false, 'a live lease is busy');
+  await expectClaim({ now: at(1500) }, { kind: 'claimed', attempts: 2 }, true, 'an expired lease is claimed again');
+  const reclaimed = (await ledger.get('stripe', 'evt_1'))!;
+  assert.equal(reclaimed.leaseExpiresAt?.getTime(), now.getTime() + 2500);
+  assert.equal(reclaimed.createdAt.getTime(), now.getTime(), 'a claim of an existing document keeps its creation time');
+  assert.equal(reclaimed.replayCount, 1, 'an older replay count never lowers the stored one');
+  await ledger.fail('stripe', 'evt_1', { class: 'Error', message: 'db down' }, at(1600));
+  await expectClaim({ now: at(1700) }, { kind: 'claimed', attempts: 3 }, true, 'a failure released its lease');
+  await ledger.deadLettered('stripe', 'evt_1', { class: 'PermanentError', message: 'gone' }, at(1800));
+  await expectClaim({ replayCount: 1, now: at(1900) }, { kind: 'duplicate', status: 'dead-lettered' }, false);
+  await expectClaim({ replayCount: 2, now: at(2000) }, { kind: 'claimed', attempts: 4 }, true, 'a newer replay runs it again');
+  await ledger.complete('stripe', 'evt_1', { handler: 'h', now: at(2100) });
+  await expectClaim({ now: at(2200) }, { kind: 'duplicate', status: 'processed' }, false);
+  const forced = { now: at(2300), forceSettledBefore: at(2150) };
+  await expectClaim(forced, { kind: 'claimed', attempts: 5 }, true, 'a force window covering the settlement runs it once more');
+  assert.equal(spy.writers(), 10, 'every claim but the forced one tried its create first (one succeeded), and three updates');
+});
+
+test('Firestore ledger conflict path: of deliveries racing for an expired lease exactly one wins', async () => {
+  const ledger = new FirestoreLedger(firestore, { collection: uniqueCollection('ledger'), leaseMs: 1000, retentionDays: 30 });
+  await ledger.claim(input);
+  const later = new Date(now.getTime() + 5000);
+  const results = await Promise.all(Array.from({ length: 5 }, (_, i) => ledger.claim({ ...input, messageId: `m${i}`, now: later })));
+  assert.equal(results.filter((r) => r.kind === 'claimed').length, 1);
+  assert.deepEqual(results.find((r) => r.kind === 'claimed'), { kind: 'claimed', attempts: 2 });
+  assert.equal(results.filter((r) => r.kind === 'busy').length, 4);
 });

@@ -1,36 +1,17 @@
 // The idempotency ledger: one Firestore document per (source, deliveryId). A delivery claims its document with a
 // lease before its handler runs; a redelivery of a processed event is a duplicate and its handler does not run; a
-// lease left by an instance that died expires and the event can be claimed again.
-import { FieldValue, Timestamp, type DocumentData, type Firestore } from '@google-cloud/firestore';
-
-export type LedgerStatus = 'processing' | 'processed' | 'failed' | 'dead-lettered';
-
-export interface LedgerError {
-  class: string;
-  message: string;
-}
-
-export interface LedgerEntry {
-  source: string;
-  deliveryId: string;
-  eventType?: string | undefined;
-  messageId: string;
-  /** When the ingress accepted the event. */
-  receivedAt?: Date | undefined;
-  status: LedgerStatus;
-  attempts: number;
-  /** How many operator replays this event has had; a replay may run an event again, a plain redelivery not. */
-  replayCount: number;
-  handler?: string | undefined;
-  resourceKey?: string | undefined;
-  lastError?: LedgerError | undefined;
-  createdAt: Date;
-  updatedAt: Date;
-  processedAt?: Date | undefined;
-  leaseExpiresAt?: Date | undefined;
-  /** Read by a Firestore TTL policy, which deletes the document after it. */
-  expireAt: Date;
-}
+// lease left by an instance that died expires and the event can be claimed again. The documents' shape is
+// shared/src/ledger-entry.ts, which the operations read too.
+//
+// The common case, an event seen for the first time, takes two Firestore writes and no read: the claim creates the
+// document, the completion updates it. A create fails with ALREADY_EXISTS when the document exists
+// (https://cloud.google.com/nodejs/docs/reference/firestore/latest/firestore/bulkwriter); only then (a redelivery, a
+// retry after a failure, an expired lease, a replay) does the claim read the document, and it decides by the same
+// rule (decideClaim), in a transaction when the claim would write. Single-document writes share RPCs with the other
+// deliveries of the moment (write-batcher.ts).
+import { FieldValue, type Firestore } from '@google-cloud/firestore';
+import { entryFromFirestore, ledgerDocumentId, type LedgerEntry, type LedgerError, type LedgerStatus } from '../../shared/src/ledger-entry.ts';
+import { createWriteBatcher, type BatchedWrite } from './write-batcher.ts';
 
 export interface ClaimInput {
   source: string;
@@ -97,39 +78,18 @@ export interface LedgerOptions {
   retentionDays: number;
 }
 
-export const DEFAULT_LEDGER_COLLECTION = 'hookpipe-deliveries';
-
-/** Document ids: delivery ids are normalised by the ingress (no "/", at most 256 characters). */
-export function ledgerDocumentId(source: string, deliveryId: string): string {
-  return `${source}:${deliveryId}`;
-}
-
-function toDate(value: unknown): Date | undefined {
-  if (value instanceof Timestamp) return value.toDate();
-  if (value instanceof Date) return value;
-  return undefined;
-}
-
-export function entryFromFirestore(data: DocumentData): LedgerEntry {
-  return {
-    ...(data as LedgerEntry),
-    replayCount: (data.replayCount as number | undefined) ?? 0,
-    createdAt: toDate(data.createdAt)!,
-    updatedAt: toDate(data.updatedAt)!,
-    processedAt: toDate(data.processedAt),
-    receivedAt: toDate(data.receivedAt),
-    leaseExpiresAt: toDate(data.leaseExpiresAt),
-    expireAt: toDate(data.expireAt)!,
-  };
-}
+/** gRPC's status for a create whose document exists (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
+const ALREADY_EXISTS = 6;
 
 export class FirestoreLedger implements Ledger {
   readonly #firestore: Firestore;
   readonly #options: LedgerOptions;
+  readonly #write: BatchedWrite;
 
   constructor(firestore: Firestore, options: LedgerOptions) {
     this.#firestore = firestore;
     this.#options = options;
+    this.#write = createWriteBatcher(firestore);
   }
 
   #doc(source: string, deliveryId: string) {
@@ -140,36 +100,67 @@ export class FirestoreLedger implements Ledger {
     return new Date(now.getTime() + this.#options.retentionDays * 24 * 60 * 60 * 1000);
   }
 
+  /** What a claim writes, given the decision and what the document held. */
+  #claimFields(input: ClaimInput, attempts: number, existing: LedgerEntry | undefined) {
+    return {
+      source: input.source,
+      deliveryId: input.deliveryId,
+      messageId: input.messageId,
+      status: 'processing' as const,
+      attempts,
+      replayCount: Math.max(input.replayCount, existing?.replayCount ?? 0),
+      updatedAt: input.now,
+      leaseExpiresAt: new Date(input.now.getTime() + this.#options.leaseMs),
+      expireAt: this.#expiry(input.now),
+      ...(input.eventType === undefined ? {} : { eventType: input.eventType }),
+      ...(input.resourceKey === undefined ? {} : { resourceKey: input.resourceKey }),
+      ...(input.handler === undefined ? {} : { handler: input.handler }),
+      ...(input.receivedAt === undefined ? {} : { receivedAt: input.receivedAt }),
+    };
+  }
+
   async claim(input: ClaimInput): Promise<ClaimDecision> {
     const ref = this.#doc(input.source, input.deliveryId);
+    // A forced re-run is asked for a settled event only, whose document exists: no create to try.
+    if (input.forceSettledBefore === undefined) {
+      const first = decideClaim(undefined, input);
+      if (first.kind !== 'claimed') return first;
+      try {
+        await this.#write((writer) => writer.create(ref, { ...this.#claimFields(input, first.attempts, undefined), createdAt: input.now }));
+        return first;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== ALREADY_EXISTS) throw error;
+      }
+    }
+    // The document exists. A read decides a duplicate or a busy lease alone: answering from a committed state writes
+    // nothing, so nothing can be lost between the read and the answer. Only a claim that would write runs the
+    // transaction, which reads again and decides again, so two deliveries racing for an expired lease cannot both win.
+    const seen = await ref.get();
+    const early = decideClaim(seen.exists ? entryFromFirestore(seen.data()!) : undefined, input);
+    if (early.kind !== 'claimed') return early;
     return this.#firestore.runTransaction(async (tx) => {
       const snapshot = await tx.get(ref);
       const existing = snapshot.exists ? entryFromFirestore(snapshot.data()!) : undefined;
       const decision = decideClaim(existing, input);
       if (decision.kind !== 'claimed') return decision;
-      const fields = {
-        source: input.source,
-        deliveryId: input.deliveryId,
-        messageId: input.messageId,
-        status: 'processing' as const,
-        attempts: decision.attempts,
-        replayCount: Math.max(input.replayCount, existing?.replayCount ?? 0),
-        updatedAt: input.now,
-        leaseExpiresAt: new Date(input.now.getTime() + this.#options.leaseMs),
-        expireAt: this.#expiry(input.now),
-        ...(input.eventType === undefined ? {} : { eventType: input.eventType }),
-        ...(input.resourceKey === undefined ? {} : { resourceKey: input.resourceKey }),
-        ...(input.handler === undefined ? {} : { handler: input.handler }),
-        ...(input.receivedAt === undefined ? {} : { receivedAt: input.receivedAt }),
-      };
+      const fields = this.#claimFields(input, decision.attempts, existing);
+      // The document may have gone (the TTL policy) between the failed create and this read.
       if (existing) tx.update(ref, fields);
       else tx.create(ref, { ...fields, createdAt: input.now });
       return decision;
     });
   }
 
+  /** One update of an existing document (it fails with NOT_FOUND when there is none), batched with the others. */
+  #update(source: string, deliveryId: string, fields: Record<string, unknown>): Promise<void> {
+    const ref = this.#doc(source, deliveryId);
+    return this.#write(async (writer) => {
+      await writer.update(ref, fields);
+    });
+  }
+
   async complete(source: string, deliveryId: string, fields: { handler: string; now: Date }): Promise<void> {
-    await this.#doc(source, deliveryId).update({
+    await this.#update(source, deliveryId, {
       status: 'processed',
       handler: fields.handler,
       processedAt: fields.now,
@@ -179,7 +170,7 @@ export class FirestoreLedger implements Ledger {
   }
 
   async fail(source: string, deliveryId: string, error: LedgerError, now: Date, options: FailOptions = {}): Promise<void> {
-    await this.#doc(source, deliveryId).update({
+    await this.#update(source, deliveryId, {
       status: 'failed',
       lastError: error,
       updatedAt: now,
@@ -188,7 +179,12 @@ export class FirestoreLedger implements Ledger {
   }
 
   async deadLettered(source: string, deliveryId: string, error: LedgerError, now: Date): Promise<void> {
-    await this.#doc(source, deliveryId).update({ status: 'dead-lettered', lastError: error, updatedAt: now, leaseExpiresAt: FieldValue.delete() });
+    await this.#update(source, deliveryId, {
+      status: 'dead-lettered',
+      lastError: error,
+      updatedAt: now,
+      leaseExpiresAt: FieldValue.delete(),
+    });
   }
 
   async get(source: string, deliveryId: string): Promise<LedgerEntry | undefined> {
