@@ -11,6 +11,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY shared shared
 COPY ingress ingress
 COPY processor processor
+# The processor's admin API runs the operations (ops/src), as the CLI does.
+COPY ops ops
 COPY cli cli
 RUN npm run build
 

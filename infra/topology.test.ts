@@ -2,8 +2,8 @@
 // and the processor must share, and least-privilege grants. Parsed, since terraform validate cannot run here.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { DEFAULT_LEDGER_COLLECTION } from '../processor/src/ledger.ts';
-import { FORCE_WINDOWS_COLLECTION } from '../processor/src/ops/force-windows.ts';
+import { FORCE_WINDOWS_COLLECTION } from '../ops/src/force-windows.ts';
+import { DEFAULT_LEDGER_COLLECTION } from '../shared/src/settings.ts';
 import { TOPOLOGY } from '../shared/src/topology.ts';
 import { type Block, containerEnv, first, readTerraform, resource, type Terraform } from '../test/support/terraform.ts';
 import { topologyDrift } from './topology-drift.ts';

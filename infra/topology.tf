@@ -15,7 +15,7 @@ locals {
   message_ordering                    = true
 
   ledger_collection = "hookpipe-deliveries"
-  # One document per forced seek replay (processor/src/ops/force-windows.ts); each deletes itself after `expireAt`.
+  # One document per forced seek replay (ops/src/force-windows.ts); each deletes itself after `expireAt`.
   force_windows_collection = "hookpipe-force-windows"
   # The audience the push subscription's OIDC tokens carry and the processor requires.
   push_audience = "https://hookpipe-processor/pubsub/push"

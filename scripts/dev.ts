@@ -131,7 +131,7 @@ Send a first webhook from another terminal, and watch it be processed here:
 Send the same event again, as a provider's retry would (the processor logs it as a duplicate):
   npx hookpipe send stripe --resend
 See what happened, and operate on what failed:
-  npx hookpipe events list            npx hookpipe dlq list          npx hookpipe dlq replay --source stripe
+  npx hookpipe events list            npx hookpipe dlq list          npx hookpipe dlq redrive --source stripe
   admin page: http://localhost:${PROCESSOR_PORT}/admin
 Or by hand (it will be refused: the signature is missing):
   curl -i -X POST http://localhost:${INGRESS_PORT}/webhooks/stripe -d '{}'

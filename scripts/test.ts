@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL_PROJECT, startEmulator, type Emulator } from './emulators.ts';
 
-const ROOTS = ['shared', 'ingress', 'processor', 'cli', 'scripts', 'infra', 'test'];
+const ROOTS = ['shared', 'ingress', 'processor', 'ops', 'cli', 'scripts', 'infra', 'test'];
 const SKIP = new Set(['node_modules', 'dist', '.tools', '.git']);
 
 function findTests(dir: string, out: string[] = [], suffix = '.test.ts'): string[] {

@@ -11,12 +11,12 @@ import type { Firestore } from '@google-cloud/firestore';
 import { openTopic } from '../shared/src/pubsub.ts';
 import type { Topology } from '../shared/src/topology.ts';
 import { defineHandler } from '../processor/src/handlers.ts';
-import { createAdminApp } from '../processor/src/ops/admin.ts';
-import { openOps, readOpsConfig, type Ops } from '../processor/src/ops/context.ts';
-import { DeadLetterQueue, type ReplaySummary } from '../processor/src/ops/dead-letters.ts';
-import { FORCE_WINDOWS_COLLECTION, forceReplayReader, windowFromFirestore } from '../processor/src/ops/force-windows.ts';
-import type { ScanLimits } from '../processor/src/ops/scan-limits.ts';
-import { PENDING_WINDOW_MS, seekReplay } from '../processor/src/ops/seek.ts';
+import { openOps, readOpsConfig, type Ops } from '../ops/src/context.ts';
+import { DeadLetterQueue, type RedriveSummary } from '../ops/src/dead-letter-queue.ts';
+import { FORCE_WINDOWS_COLLECTION, forceReplayReader, windowFromFirestore } from '../ops/src/force-windows.ts';
+import type { ScanLimits } from '../ops/src/scan-limits.ts';
+import { PENDING_WINDOW_MS, seekSubscription } from '../ops/src/seek.ts';
+import { createAdminApp } from '../processor/src/admin/api.ts';
 import { testFirestore, uniqueCollection } from './support/firestore.ts';
 import { captureLogs } from './support/log-capture.ts';
 import { startPipeline } from './support/pipeline.ts';
@@ -71,7 +71,7 @@ async function publishDeadLetters(topology: Topology, count: number, options: De
   return ids;
 }
 
-const counts = ({ replayed, ackFailed, failed }: ReplaySummary) => ({ replayed, ackFailed, failed });
+const counts = ({ replayed, ackFailed, failed }: RedriveSummary) => ({ replayed, ackFailed, failed });
 
 function opsConfig(topology: Topology, env: NodeJS.ProcessEnv = {}) {
   const names = {
@@ -79,7 +79,7 @@ function opsConfig(topology: Topology, env: NodeJS.ProcessEnv = {}) {
     HOOKPIPE_DEAD_LETTER_SUBSCRIPTION: topology.deadLetterSubscription,
     HOOKPIPE_PUSH_SUBSCRIPTION: topology.pushSubscription,
   };
-  return readOpsConfig({ ...names, ...env }, 'hookpipe-local');
+  return readOpsConfig({ ...names, GOOGLE_CLOUD_PROJECT: 'hookpipe-local', ...env });
 }
 
 function queue(topology: Topology, limits: Partial<ScanLimits>) {
@@ -138,7 +138,7 @@ test('a replay of large dead letters goes batch by batch under the bound, every 
   const events = await tap(pubsub, topology.topic);
   const { dlq } = queue(topology, { pullBytes: 1024 * KiB });
   try {
-    const summary = await dlq.replay({ filter: {}, maxReplays: 5 });
+    const summary = await dlq.redrive({ filter: {}, maxReplays: 5 });
     assert.deepEqual(counts(summary), { replayed: 10, ackFailed: 0, failed: 0 });
     const received = await events.waitForCount(10, 20_000);
     assert.deepEqual(new Set(received.map((m) => m.attributes.deliveryId)), new Set(ids));
@@ -155,7 +155,7 @@ test('a replayed dead letter keeps its ordering key, and events of one key go ba
   const events = await tap(pubsub, topology.topic);
   const ops = openOps(opsConfig(topology), pubsub, firestore, captureLogs('ops').logger);
   try {
-    assert.equal((await ops.deadLetters.replay({ filter: {}, maxReplays: 5 })).replayed, 5);
+    assert.equal((await ops.deadLetters.redrive({ filter: {}, maxReplays: 5 })).replayed, 5);
     const received = await events.waitForCount(5, 20_000);
     assert.deepEqual(received.map((m) => m.orderingKey), Array(5).fill('pi_123'));
     assert.deepEqual(received.map((m) => m.attributes.deliveryId), ids);
@@ -181,7 +181,7 @@ test('"republished but not acked" is counted apart from "failed", each with its 
     { logger: captureLogs('ops').logger },
   );
   try {
-    const afterPublish = await dlq.replay({
+    const afterPublish = await dlq.redrive({
       filter: { source: 'stripe' },
       maxReplays: 5,
       beforeAck: () => {
@@ -191,7 +191,7 @@ test('"republished but not acked" is counted apart from "failed", each with its 
     assert.deepEqual(counts(afterPublish), { replayed: 0, ackFailed: 1, failed: 0 });
     assert.deepEqual(afterPublish.failures.map((f) => [f.deliveryId, f.stage]), [[crashed, 'ack']]);
 
-    const notSent = await broken.replay({ filter: { source: 'github' }, maxReplays: 5 });
+    const notSent = await broken.redrive({ filter: { source: 'github' }, maxReplays: 5 });
     assert.deepEqual(counts(notSent), { replayed: 0, ackFailed: 0, failed: 1 });
     const reasons = notSent.failures.map((f) => [f.deliveryId, f.stage, f.error.message]);
     assert.deepEqual(reasons, [[refused, 'republish', 'PERMISSION_DENIED: cannot publish']]);
@@ -241,14 +241,14 @@ test('a forced seek that fails leaves no force window: a plain seek afterwards r
           },
         }),
     } as unknown as PubSub;
-    await assert.rejects(seekReplay({ pubsub: refusingSeeks, firestore, subscription, since, force: true }), /the seek failed/);
+    await assert.rejects(seekSubscription({ pubsub: refusingSeeks, firestore, subscription, since, force: true }), /the seek failed/);
     // While the seek ran, its redeliveries would have found the window, pending, with a short life.
     assert.deepEqual(duringSeek.map((w) => w.state), ['pending']);
     assert.equal(duringSeek[0]!.expireAt.getTime() - Date.now() <= PENDING_WINDOW_MS, true);
     assert.deepEqual(await windowsNow(), [], 'removed once the seek failed');
 
     // A plain seek later: the event comes back a duplicate, and its handler does not run again.
-    await seekReplay({ pubsub, firestore, subscription, since, force: false });
+    await seekSubscription({ pubsub, firestore, subscription, since, force: false });
     await pipeline.logs.waitForOutcome(id, 'duplicate');
     assert.equal(runs.get(id), 1);
   } finally {
@@ -262,9 +262,9 @@ test('a forced seek keeps one window per request, active until the retention has
   const since = new Date(Date.now() - 60_000);
   const started = Date.now();
   const subscription = topology.pushSubscription;
-  const first = await seekReplay({ pubsub, firestore, subscription, since, force: true, collection, requestedBy: 'op@example.com' });
+  const first = await seekSubscription({ pubsub, firestore, subscription, since, force: true, collection, requestedBy: 'op@example.com' });
   assert.ok(Date.now() - started < 2000, `answered in ${Date.now() - started} ms: nothing waits for processors' caches`);
-  const second = await seekReplay({ pubsub, firestore, subscription, since: new Date(Date.now() - 30_000), force: true, collection });
+  const second = await seekSubscription({ pubsub, firestore, subscription, since: new Date(Date.now() - 30_000), force: true, collection });
   assert.notEqual(first.window!.requestId, second.window!.requestId);
 
   const windows = await windowsOf(collection);
@@ -284,7 +284,7 @@ test('a forced seek keeps one window per request, active until the retention has
   const later = forceReplayReader(firestore, { collection, clock: () => new Date(Date.now() + 601_000) });
   assert.equal(await later(new Date(Date.now() - 20_000), subscription), undefined, 'expired');
 
-  await seekReplay({ pubsub, firestore, subscription, since, force: false, collection });
+  await seekSubscription({ pubsub, firestore, subscription, since, force: false, collection });
   assert.equal((await windowsOf(collection)).length, 2, 'a plain seek writes nothing');
 });
 
@@ -347,7 +347,7 @@ test('every change is logged with the caller Cloud Run verified, never with its 
       body: JSON.stringify({ filter: { source: 'nothing-matches' } }),
     });
     assert.equal(response.status, 200);
-    const line = logs.entries.find((e) => e.message === 'dead letters replayed from the admin API');
+    const line = logs.entries.find((e) => e.message === 'dead letters redriven from the admin API');
     assert.equal(line?.caller, 'operator@example.com');
     const since = new Date(Date.now() - 1000).toISOString();
     const body = JSON.stringify({ since });
@@ -372,7 +372,7 @@ test('a replay that would outlive the request is refused with the CLI command, a
     assert.equal(response.status, 400);
     const { error } = (await response.json()) as { error: { message: string } };
     assert.match(error.message, /31 dead letters/);
-    assert.match(error.message, /npx hookpipe dlq replay --source stripe --rate 1/);
+    assert.match(error.message, /npx hookpipe dlq redrive --source stripe --rate 1/);
     assert.equal((await ops.deadLetters.list({})).matched, 31);
   } finally {
     await ops.close();

@@ -85,7 +85,8 @@ test(`a handler that always fails ends in the dead-letter topic after ${MAX_ATTE
   assert.equal(message.attributes.errorAttempt, String(MAX_ATTEMPTS));
   assert.equal(message.attributes.source, 'stripe');
   assert.equal(JSON.parse(message.data.toString()).id, 'evt_broken_1');
-  assert.equal((await ledger('evt_broken_1'))?.status, 'dead-lettered');
+  // The ledger is written once the dead-letter publish is confirmed: after the message can be seen on the topic.
+  await waitFor('evt_broken_1 dead-lettered in the ledger', async () => (await ledger('evt_broken_1'))?.status === 'dead-lettered');
 });
 
 test('a permanent failure reaches the dead-letter topic on its first attempt with the error attributes', async () => {
@@ -103,7 +104,8 @@ test('a permanent failure reaches the dead-letter topic on its first attempt wit
     { reason: 'permanent', class: 'PermanentError', message: 'the customer was deleted', handler: 'payments', attempt: '1' },
   );
   assert.ok(message.attributes.failedAt);
-  assert.equal((await ledger('evt_perm_1'))?.status, 'dead-lettered');
+  // The ledger is written once the dead-letter publish is confirmed: after the message can be seen on the topic.
+  await waitFor('evt_perm_1 dead-lettered in the ledger', async () => (await ledger('evt_perm_1'))?.status === 'dead-lettered');
 });
 
 test('in production mode a push without a valid OIDC token is refused, and a valid one is processed', async () => {

@@ -6,8 +6,9 @@ import { afterEach, beforeEach, test } from 'node:test';
 import { z } from 'zod';
 import { PermanentError } from '../shared/src/errors.ts';
 import { defineHandler } from '../processor/src/handlers.ts';
-import { seekReplay } from '../processor/src/ops/seek.ts';
+import { seekSubscription } from '../ops/src/seek.ts';
 import { startPipeline } from './support/pipeline.ts';
+import { tap } from './support/pubsub.ts';
 import { LOCAL_SOURCES } from './support/stripe.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -52,13 +53,13 @@ test('the new user flow: 20 webhooks dead-letter, the handler is fixed, a replay
   assert.match(listed.items[0]!.body!, /"object":"event"/);
   assert.equal((await deadLetterIds()).length, 23, 'listing consumed nothing');
 
-  const dry = await pipeline.ops.deadLetters.replay({ filter: { source: 'stripe' }, dryRun: true, maxReplays: 5 });
+  const dry = await pipeline.ops.deadLetters.redrive({ filter: { source: 'stripe' }, dryRun: true, maxReplays: 5 });
   assert.deepEqual({ matched: dry.matched, replayed: dry.replayed, scanned: dry.scanned }, { matched: 20, replayed: 0, scanned: 23 });
   assert.equal((await deadLetterIds()).length, 23, 'a dry run changes nothing');
 
   payments.broken = false;
   let asked = -1;
-  const summary = await pipeline.ops.deadLetters.replay({
+  const summary = await pipeline.ops.deadLetters.redrive({
     filter: { source: 'stripe' },
     maxReplays: 5,
     confirm: async (count) => ((asked = count), true),
@@ -84,10 +85,10 @@ test('declining the confirmation, or a filter matching nothing, leaves every dea
   await waitFor('two dead letters', async () => (await deadLetterIds()).length === 2, 30_000);
   payments.broken = false;
   let asked = -1;
-  const declined = await pipeline.ops.deadLetters.replay({ filter: {}, maxReplays: 5, confirm: async (count) => ((asked = count), false) });
+  const declined = await pipeline.ops.deadLetters.redrive({ filter: {}, maxReplays: 5, confirm: async (count) => ((asked = count), false) });
   assert.equal(asked, 2, 'the count was shown');
   assert.deepEqual({ matched: declined.matched, replayed: declined.replayed }, { matched: 2, replayed: 0 });
-  const none = await pipeline.ops.deadLetters.replay({ filter: { source: 'nope' }, maxReplays: 5 });
+  const none = await pipeline.ops.deadLetters.redrive({ filter: { source: 'nope' }, maxReplays: 5 });
   assert.deepEqual({ matched: none.matched, replayed: none.replayed }, { matched: 0, replayed: 0 });
   assert.deepEqual(new Set(await deadLetterIds()), new Set(ids));
 });
@@ -96,7 +97,7 @@ test('a crash between the confirmed republish and the ack leaves one duplicate, 
   const id = await pipeline.sendStripe();
   await waitFor(`${id} dead-lettered`, async () => (await deadLetterIds()).includes(id), 30_000);
   payments.broken = false;
-  const crashed = await pipeline.ops.deadLetters.replay({
+  const crashed = await pipeline.ops.deadLetters.redrive({
     filter: { deliveryIds: [id] },
     maxReplays: 5,
     beforeAck: () => {
@@ -110,7 +111,7 @@ test('a crash between the confirmed republish and the ack leaves one duplicate, 
   await pipeline.logs.waitForOutcome(id, 'processed');
   assert.ok((await deadLetterIds()).includes(id), 'not acked, so still in the dead-letter subscription');
 
-  const again = await pipeline.ops.deadLetters.replay({ filter: { deliveryIds: [id] }, maxReplays: 5 });
+  const again = await pipeline.ops.deadLetters.redrive({ filter: { deliveryIds: [id] }, maxReplays: 5 });
   assert.equal(again.replayed, 1);
   await pipeline.logs.waitForOutcome(id, 'duplicate');
   assert.equal(payments.runs.get(id), 1, 'the handler ran once');
@@ -120,18 +121,55 @@ test('a crash between the confirmed republish and the ack leaves one duplicate, 
 test('a message replayed too often is refused with a clear reason and left in place', async () => {
   const id = await pipeline.sendStripe();
   await waitFor(`${id} dead-lettered`, async () => (await deadLetterIds()).includes(id), 30_000);
-  const first = await pipeline.ops.deadLetters.replay({ filter: { deliveryIds: [id] }, maxReplays: 1 });
+  const first = await pipeline.ops.deadLetters.redrive({ filter: { deliveryIds: [id] }, maxReplays: 1 });
   assert.equal(first.replayed, 1);
   await waitFor(
     `${id} dead-lettered again after its replay`,
     async () => (await pipeline.ops.deadLetters.list({ deliveryIds: [id] })).items[0]?.replayCount === 1,
     30_000,
   );
-  const refused = await pipeline.ops.deadLetters.replay({ filter: { deliveryIds: [id] }, maxReplays: 1 });
+  const refused = await pipeline.ops.deadLetters.redrive({ filter: { deliveryIds: [id] }, maxReplays: 1 });
   assert.equal(refused.replayed, 0);
   assert.equal(refused.skipped, 1);
-  assert.match(refused.refused[0]!.reason, /replayed 1 times already \(the limit is 1\)/);
+  assert.match(refused.refused[0]!.reason, /redriven 1 times already \(the limit is 1, HOOKPIPE_MAX_REPLAYS\)/);
   assert.ok((await deadLetterIds()).includes(id));
+});
+
+test('a dead-lettered event keeps its ordering key, and its redrive republishes it with the key', async () => {
+  // Real Pub/Sub puts the ordering key in the push body (https://cloud.google.com/pubsub/docs/reference/rest/v1/
+  // PubsubMessage); the emulator (0.8.20) leaves it out of push bodies, though its pulls carry it. So this push is
+  // made as Pub/Sub makes it, to the running processor, whose dead-letter publish and the redrive are the real ones.
+  const id = `evt_ordered_${Date.now()}`;
+  const message = {
+    data: Buffer.from(JSON.stringify({ id, object: 'event', data: { object: { id: 'pi_ordered' } } })).toString('base64'),
+    attributes: { source: 'stripe', provider: 'stripe', deliveryId: id, receivedAt: new Date().toISOString(), contentType: 'application/json' },
+    messageId: `m-${id}`,
+    publishTime: new Date().toISOString(),
+    orderingKey: 'pi_ordered',
+  };
+  const push = await fetch(`http://127.0.0.1:${pipeline.processor.port}/pubsub/push`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ message, subscription: pipeline.topology.pushSubscription }),
+  });
+  assert.equal(push.status, 204, 'dead-lettered, acked once the dead-letter publish was confirmed');
+  // The dead-letter topic's subscriptions have no message ordering (as in infra/pubsub.tf): the keyed publish still lands.
+  const dead = await waitFor(`${id} dead-lettered`, () => pipeline.deadLetters.messages.find((m) => m.attributes.deliveryId === id), 30_000);
+  assert.equal(dead.orderingKey, 'pi_ordered', "the processor's own dead-letter publish keeps the message's key");
+  assert.equal(dead.attributes.deadLetterReason, 'permanent');
+  assert.equal((await pipeline.ops.deadLetters.list({ deliveryIds: [id] })).items[0]?.orderingKey, 'pi_ordered');
+
+  payments.broken = false;
+  const events = await tap(pipeline.pubsub, pipeline.topology.topic);
+  try {
+    assert.equal((await pipeline.ops.deadLetters.redrive({ filter: { deliveryIds: [id] }, maxReplays: 5 })).replayed, 1);
+    const [redriven] = await events.waitForCount(1, 20_000);
+    assert.deepEqual([redriven!.attributes.deliveryId, redriven!.orderingKey, redriven!.attributes.replayCount], [id, 'pi_ordered', '1']);
+    assert.equal(redriven!.attributes.deadLetterReason, undefined, 'the dead-letter attributes are stripped');
+    await pipeline.logs.waitForOutcome(id, 'processed');
+  } finally {
+    await events.close();
+  }
 });
 
 test('seek replay re-delivers what was published after the given time: duplicates, unless forced once', async () => {
@@ -145,12 +183,12 @@ test('seek replay re-delivers what was published after the given time: duplicate
   await pipeline.logs.waitForOutcome(late, 'processed');
 
   const { pubsub, processor } = pipeline;
-  await seekReplay({ pubsub, firestore: processor.firestore, subscription: pipeline.topology.pushSubscription, since, force: false });
+  await seekSubscription({ pubsub, firestore: processor.firestore, subscription: pipeline.topology.pushSubscription, since, force: false });
   await pipeline.logs.waitForOutcome(late, 'duplicate');
   assert.equal(payments.runs.get(late), 1);
 
   // Forced: the handlers run again, once, for what was settled before the request.
-  await seekReplay({ pubsub, firestore: processor.firestore, subscription: pipeline.topology.pushSubscription, since, force: true });
+  await seekSubscription({ pubsub, firestore: processor.firestore, subscription: pipeline.topology.pushSubscription, since, force: true });
   await waitFor(`${late} run a second time`, () => payments.runs.get(late) === 2, 30_000);
   await pipeline.logs.waitForOutcome(late, 'processed', 2);
   assert.equal(payments.runs.get(early), 1, 'nothing published before --since came back');

@@ -1,37 +1,43 @@
-// `hookpipe dlq list|replay`, `hookpipe replay --since`, `hookpipe events list|show`: thin wrappers over the same
-// operations the admin API serves (processor/src/ops).
+// `hookpipe dlq list|redrive`, `hookpipe seek --since`, `hookpipe events list|show`: thin wrappers over the same
+// operations the admin API serves (ops/src). Flags are checked with the operations' own schemas before anything is
+// opened, so a bad one is a usage error naming the flag (exit 2), as the admin API answers 400 naming the field.
+// The commands' first names still work: `dlq replay` is `dlq redrive`, `replay --since` is `seek --since`.
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Firestore } from '@google-cloud/firestore';
+import { z } from 'zod';
+import { openOps, readOpsConfig, type Ops } from '../../ops/src/context.ts';
+import type { DeadLetterFilter } from '../../ops/src/dead-letter-view.ts';
+import { EventQuery, findEvent, listEvents } from '../../ops/src/events.ts';
+import { ListDeadLettersRequest, RedriveRequest, SeekRequest } from '../../ops/src/requests.ts';
+import { seekSubscription } from '../../ops/src/seek.ts';
+import { readConfig } from '../../shared/src/config.ts';
 import { createLogger } from '../../shared/src/logger.ts';
 import { createPubSub } from '../../shared/src/pubsub.ts';
-import { openOps, readOpsConfig, type Ops } from '../../processor/src/ops/context.ts';
-import type { DeadLetterFilter } from '../../processor/src/ops/dead-letter-view.ts';
-import { findEvent, listEvents } from '../../processor/src/ops/events.ts';
-import { seekReplay } from '../../processor/src/ops/seek.ts';
+import { pickSettings, PROJECT_SETTINGS, projectIdOf } from '../../shared/src/settings.ts';
 import { ask, parseTime, progressBar, table } from './terminal.ts';
 import { UsageError } from './usage.ts';
 
 export const LOCAL_STATE = '.hookpipe/local.json';
 
+/** What says where the operations go: an emulator, or a project. */
+const target = z.object(pickSettings('PUBSUB_EMULATOR_HOST', ...PROJECT_SETTINGS));
+
 /** The environment, completed by what `npm start` wrote about its emulators when nothing else is set. */
 export function opsEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  if (env.PUBSUB_EMULATOR_HOST || env.GOOGLE_CLOUD_PROJECT || !existsSync(LOCAL_STATE)) return env;
+  const set = readConfig(target, env);
+  if (set.PUBSUB_EMULATOR_HOST || projectIdOf(set) || !existsSync(LOCAL_STATE)) return env;
   const local = JSON.parse(readFileSync(LOCAL_STATE, 'utf8')) as Record<string, string>;
   return { METADATA_SERVER_DETECTION: 'none', ...local, ...env };
 }
 
 async function withOps<T>(run: (ops: Ops) => Promise<T>): Promise<T> {
   const env = opsEnvironment();
+  // The client libraries read these from the process's own environment, not from a configuration object.
   for (const key of ['PUBSUB_EMULATOR_HOST', 'FIRESTORE_EMULATOR_HOST', 'METADATA_SERVER_DETECTION'] as const) {
     if (env[key] !== undefined) process.env[key] = env[key];
   }
-  let config;
-  try {
-    config = readOpsConfig(env);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const config = readOpsConfig(env);
   const pubsub = createPubSub(config.projectId);
   const firestore = new Firestore({ projectId: config.projectId });
   // What goes wrong without failing the command (a lease not given back, an ack refused) is said on stderr.
@@ -42,6 +48,27 @@ async function withOps<T>(run: (ops: Ops) => Promise<T>): Promise<T> {
     await ops.close();
     await Promise.all([pubsub.close(), firestore.terminate()]);
   }
+}
+
+/** The flag each field of the operations' schemas comes from, where it is not `--<field>`. */
+const FLAGS: Record<string, string> = {
+  eventType: '--event-type',
+  errorClass: '--error-class',
+  deliveryIds: '--delivery-id',
+  resourceKey: '--resource',
+  showBody: '--show-body',
+  dryRun: '--dry-run',
+};
+
+/** Flags checked with an operation's schema; what does not pass is a usage error naming each flag and why. */
+export function checkFlags<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const field = issue.path.findLast((part): part is string => typeof part === 'string') ?? '';
+    return `${FLAGS[field] ?? `--${field}`}: ${issue.message}`;
+  });
+  throw new UsageError(problems.join('\n'));
 }
 
 const FILTER_OPTIONS = {
@@ -55,109 +82,101 @@ const FILTER_OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-function filterFrom(values: { source?: string; 'event-type'?: string; 'error-class'?: string; 'delivery-id'?: string[]; since?: string; until?: string }): DeadLetterFilter {
+type FilterFlags = { source?: string; 'event-type'?: string; 'error-class'?: string; 'delivery-id'?: string[]; since?: string; until?: string };
+
+/** The filter as the flags give it; times may be ages (`2h`), turned into dates here. */
+function filterFrom(values: FilterFlags): Partial<Record<keyof DeadLetterFilter, unknown>> {
   return {
-    ...(values.source ? { source: values.source } : {}),
-    ...(values['event-type'] ? { eventType: values['event-type'] } : {}),
-    ...(values['error-class'] ? { errorClass: values['error-class'] } : {}),
-    ...(values['delivery-id']?.length ? { deliveryIds: values['delivery-id'] } : {}),
-    ...(values.since ? { since: parseTime(values.since) } : {}),
-    ...(values.until ? { until: parseTime(values.until) } : {}),
+    source: values.source,
+    eventType: values['event-type'],
+    errorClass: values['error-class'],
+    deliveryIds: values['delivery-id']?.length ? values['delivery-id'] : undefined,
+    since: values.since === undefined ? undefined : parseTime(values.since),
+    until: values.until === undefined ? undefined : parseTime(values.until),
   };
-}
-
-function positiveInt(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${flag} takes a whole number above 0`);
-  return value;
-}
-
-function positiveNumber(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} takes a number above 0`);
-  return value;
 }
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
-export async function dlqCommand(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === 'list') {
-    const { values } = parseArgs({ args: rest, options: { ...FILTER_OPTIONS, 'show-body': { type: 'boolean' } } });
-    const filter = filterFrom(values);
-    const limit = positiveInt(values.limit, '--limit');
-    const result = await withOps((ops) => ops.deadLetters.list(filter, { limit, showBody: values['show-body'] ?? false }));
-    if (values.json) return out(JSON.stringify(result, null, 2)), 0;
-    if (result.items.length === 0 && result.matched === 0) return out(`no dead letters match (${result.scanned} in the subscription)`), 0;
-    out(table(result.items as never, ['deliveryId', 'source', 'eventType', 'errorClass', 'errorMessage', 'attempts', 'replayCount', 'deadLetteredAt', 'size']));
-    if (values['show-body']) for (const item of result.items) out(`\n--- ${item.deliveryId}\n${item.body ?? ''}`);
-    out(`\n${result.items.length} shown of ${result.matched} matching, ${result.scanned} dead letter(s) looked at; nothing was consumed`);
-    if (result.items.length < result.matched) {
-      out('not all are shown: the listing holds at most a bounded amount (narrow the filter, or leave out --show-body)');
-    }
-    if (result.oversizedPulls > 0) out('some dead letters were too large to pull together and stay hidden for about a minute: list again');
-    else if (result.more && result.items.length === result.matched) {
-      out(`the scan stopped after ${result.scanned} dead letters: narrow the filter to see the rest`);
-    }
-    return 0;
+async function listDeadLetters(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...FILTER_OPTIONS, 'show-body': { type: 'boolean' } } });
+  const { limit, showBody, ...filter } = checkFlags(ListDeadLettersRequest, { ...filterFrom(values), limit: values.limit, showBody: values['show-body'] });
+  const result = await withOps((ops) => ops.deadLetters.list(filter, { limit, showBody }));
+  if (values.json) return out(JSON.stringify(result, null, 2)), 0;
+  if (result.items.length === 0 && result.matched === 0) return out(`no dead letters match (${result.scanned} in the subscription)`), 0;
+  const columns = ['deliveryId', 'source', 'eventType', 'errorClass', 'errorMessage', 'attempts', 'replayCount', 'deadLetteredAt', 'size'];
+  out(table(result.items as never, columns));
+  if (showBody) for (const item of result.items) out(`\n--- ${item.deliveryId}\n${item.body ?? ''}`);
+  out(`\n${result.items.length} shown of ${result.matched} matching, ${result.scanned} dead letter(s) looked at; nothing was consumed`);
+  if (result.items.length < result.matched) {
+    out('not all are shown: the listing holds at most a bounded amount (narrow the filter, or leave out --show-body)');
   }
-  if (sub === 'replay') {
-    const { values } = parseArgs({
-      args: rest,
-      options: { ...FILTER_OPTIONS, rate: { type: 'string' }, 'dry-run': { type: 'boolean' }, yes: { type: 'boolean' } },
-    });
-    const filter = filterFrom(values);
-    const summary = await withOps((ops) =>
-      ops.deadLetters.replay({
-        filter,
-        limit: positiveInt(values.limit, '--limit'),
-        rate: positiveNumber(values.rate, '--rate'),
-        dryRun: values['dry-run'],
-        maxReplays: ops.config.HOOKPIPE_MAX_REPLAYS,
-        confirm: values.yes ? undefined : (count) => (count === 0 ? Promise.resolve(false) : ask(`Replay ${count} dead letter(s) to ${ops.config.HOOKPIPE_TOPIC}?`)),
-        onProgress: values.json ? undefined : progressBar(process.stderr),
-      }),
-    );
-    const code = summary.failed > 0 || summary.ackFailed > 0 ? 1 : 0;
-    if (values.json) {
-      const { matched, replayed, ackFailed, failed, skipped, refused, failures, dryRun } = summary;
-      return out(JSON.stringify({ matched, replayed, ackFailed, failed, skipped, refused, failures, dryRun })), code;
-    }
-    for (const refusal of summary.refused) out(`refused ${refusal.deliveryId ?? refusal.messageId}: ${refusal.reason}`);
-    for (const failure of summary.failures) {
-      const what = failure.stage === 'ack' ? 'republished but not acked' : 'not republished';
-      out(`${what} ${failure.deliveryId ?? failure.messageId}: ${failure.error.message}`);
-    }
-    if (summary.dryRun) out(`dry run: ${summary.matched - summary.skipped} of ${summary.scanned} dead letter(s) would be replayed; nothing changed`);
-    else if (!summary.confirmed) out('nothing replayed');
-    else {
-      out(
-        `replayed ${summary.replayed}, republished but not acked ${summary.ackFailed}, failed ${summary.failed}, ` +
-          `skipped ${summary.skipped} (matched ${summary.matched} of ${summary.scanned})`,
-      );
-      if (summary.ackFailed > 0) {
-        out('what was republished but not acked is still a dead letter; replaying it again is safe (the ledger makes it a duplicate)');
-      }
-    }
-    return code;
+  if (result.oversizedPulls > 0) out('some dead letters were too large to pull together and stay hidden for about a minute: list again');
+  else if (result.more && result.items.length === result.matched) {
+    out(`the scan stopped after ${result.scanned} dead letters: narrow the filter to see the rest`);
   }
-  throw new UsageError('usage: hookpipe dlq list|replay [filters]');
+  return 0;
 }
 
-export async function seekCommand(args: string[]): Promise<number> {
+async function redriveDeadLetters(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { ...FILTER_OPTIONS, rate: { type: 'string' }, 'dry-run': { type: 'boolean' }, yes: { type: 'boolean' } },
+  });
+  const request = checkFlags(RedriveRequest, { filter: filterFrom(values), limit: values.limit, rate: values.rate, dryRun: values['dry-run'] });
+  const summary = await withOps((ops) =>
+    ops.deadLetters.redrive({
+      ...request,
+      maxReplays: ops.config.HOOKPIPE_MAX_REPLAYS,
+      confirm: values.yes
+        ? undefined
+        : (count) => (count === 0 ? Promise.resolve(false) : ask(`Redrive ${count} dead letter(s) to ${ops.config.HOOKPIPE_TOPIC}?`)),
+      onProgress: values.json ? undefined : progressBar(process.stderr),
+    }),
+  );
+  const code = summary.failed > 0 || summary.ackFailed > 0 ? 1 : 0;
+  if (values.json) {
+    const { matched, replayed, ackFailed, failed, skipped, refused, failures, dryRun } = summary;
+    return out(JSON.stringify({ matched, replayed, ackFailed, failed, skipped, refused, failures, dryRun })), code;
+  }
+  for (const refusal of summary.refused) out(`refused ${refusal.deliveryId ?? refusal.messageId}: ${refusal.reason}`);
+  for (const failure of summary.failures) {
+    const what = failure.stage === 'ack' ? 'republished but not acked' : 'not republished';
+    out(`${what} ${failure.deliveryId ?? failure.messageId}: ${failure.error.class}: ${failure.error.message}`);
+  }
+  if (summary.dryRun) out(`dry run: ${summary.matched - summary.skipped} of ${summary.scanned} dead letter(s) would be redriven; nothing changed`);
+  else if (!summary.confirmed) out('nothing redriven');
+  else {
+    out(
+      `redriven ${summary.replayed}, republished but not acked ${summary.ackFailed}, failed ${summary.failed}, ` +
+        `skipped ${summary.skipped} (matched ${summary.matched} of ${summary.scanned})`,
+    );
+    if (summary.ackFailed > 0) {
+      out('what was republished but not acked is still a dead letter; redriving it again is safe (the ledger makes it a duplicate)');
+    }
+  }
+  return code;
+}
+
+export async function dlqCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'list') return listDeadLetters(rest);
+  if (sub === 'redrive' || sub === 'replay') return redriveDeadLetters(rest);
+  throw new UsageError('usage: hookpipe dlq list|redrive [filters]');
+}
+
+export async function seekCommand(args: string[], name = 'seek'): Promise<number> {
   const { values } = parseArgs({ args, options: { since: { type: 'string' }, force: { type: 'boolean' }, yes: { type: 'boolean' } } });
-  if (!values.since) throw new UsageError('usage: hookpipe replay --since <time> [--force] [--yes]');
-  const since = parseTime(values.since);
+  if (!values.since) throw new UsageError(`usage: hookpipe ${name} --since <time> [--force] [--yes]`);
+  const { since, force } = checkFlags(SeekRequest, { since: parseTime(values.since), force: values.force });
   return withOps(async (ops) => {
     const subscription = ops.config.HOOKPIPE_PUSH_SUBSCRIPTION;
-    const what = values.force ? 'and run the handlers again for events already processed' : '(events already processed become duplicates)';
+    const what = force ? 'and run the handlers again for events already processed' : '(events already processed become duplicates)';
     if (!values.yes && !(await ask(`Redeliver everything published to ${subscription} since ${since.toISOString()} ${what}?`))) {
       out('nothing done');
       return 0;
     }
-    const result = await seekReplay({ pubsub: ops.pubsub, firestore: ops.firestore, subscription, since, force: values.force ?? false });
+    const result = await seekSubscription({ pubsub: ops.pubsub, firestore: ops.firestore, subscription, since, force });
     out(`${subscription} sought back to ${since.toISOString()}: Pub/Sub is redelivering`);
     if (result.window) {
       const { createdAt, expireAt, requestId } = result.window;
@@ -184,20 +203,20 @@ export async function eventsCommand(args: string[]): Promise<number> {
         json: { type: 'boolean' },
       },
     });
-    const items = await withOps((ops) =>
-      listEvents(ops.firestore, ops.config.HOOKPIPE_LEDGER_COLLECTION, {
-        status: values.status as never,
-        source: values.source,
-        eventType: values['event-type'],
-        resourceKey: values.resource,
-        since: values.since ? parseTime(values.since) : undefined,
-        until: values.until ? parseTime(values.until) : undefined,
-        limit: positiveInt(values.limit, '--limit') ?? 50,
-      }),
-    );
+    const query = checkFlags(EventQuery, {
+      status: values.status,
+      source: values.source,
+      eventType: values['event-type'],
+      resourceKey: values.resource,
+      since: values.since === undefined ? undefined : parseTime(values.since),
+      until: values.until === undefined ? undefined : parseTime(values.until),
+      limit: values.limit,
+    });
+    const items = await withOps((ops) => listEvents(ops.firestore, ops.config.HOOKPIPE_LEDGER_COLLECTION, query));
     if (values.json) return out(JSON.stringify(items, null, 2)), 0;
     const rows = items.map((item) => ({ ...item, lastError: item.lastError ? `${item.lastError.class}: ${item.lastError.message}` : '' }));
-    out(items.length === 0 ? 'no events match' : table(rows, ['deliveryId', 'source', 'eventType', 'status', 'attempts', 'resourceKey', 'handler', 'lastError', 'updatedAt']));
+    const columns = ['deliveryId', 'source', 'eventType', 'status', 'attempts', 'resourceKey', 'handler', 'lastError', 'updatedAt'];
+    out(items.length === 0 ? 'no events match' : table(rows, columns));
     return 0;
   }
   if (sub === 'show') {

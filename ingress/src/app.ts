@@ -2,12 +2,14 @@
 // and answered 202 only once Pub/Sub has confirmed. Every error is a JSON body whose status comes from its code.
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
+import { rootCertificates } from 'node:tls';
 import { HttpError } from '../../shared/src/errors.ts';
-import { errorResponse } from '../../shared/src/http.ts';
+import { errorHandler, notFoundHandler } from '../../shared/src/http.ts';
 import { traceField, type Logger } from '../../shared/src/logger.ts';
 import { readIncoming, readRequest } from './body.ts';
 import { UNBOUNDED_HOLD, type BodyBudget, type BodyHold } from './body-budget.ts';
-import { handshake, ingest, prepareSources, signedUrl, type PreparedSource } from './ingest.ts';
+import { handshake, ingest, planKeys, prepareSources, signedUrl, type PreparedSource } from './ingest.ts';
+import { createOutbound, type Outbound } from './outbound.ts';
 import type { Source } from './providers/index.ts';
 import type { HeaderReader, Reply, WebhookRequest } from './providers/types.ts';
 import type { BoundedPublisher } from './publisher.ts';
@@ -30,6 +32,13 @@ export interface IngressDeps {
   projectId?: string | undefined;
   clock?: () => number;
   newId?: () => string;
+  /**
+   * The fetch port for what providers ask the ingress to fetch (SNS's signing certificates and subscription
+   * confirmations, outbound.ts): the platform's fetch unless given (main.ts wires it; tests stub it).
+   */
+  fetch?: typeof fetch;
+  /** The trust anchors those certificates must chain to, PEM: Node's root CAs unless given (tests give a local CA). */
+  trustedCertificates?: readonly string[];
 }
 
 type Env = { Bindings: Partial<HttpBindings>; Variables: { log: Record<string, unknown>; headers: HeaderReader; bodyHold: BodyHold } };
@@ -63,12 +72,25 @@ function publicUrlOf(c: Context<Env>, deps: IngressDeps, prepared: PreparedSourc
 }
 
 function sendReply(reply: Reply): Response {
-  return new Response(reply.body, { status: reply.status, headers: { 'content-type': reply.contentType } });
+  // A 204 has no body, and the Fetch standard's Response refuses one, even empty (Discord's PING and events are answered so).
+  const body = reply.status === 204 ? null : reply.body;
+  return new Response(body, { status: reply.status, headers: { 'content-type': reply.contentType } });
 }
 
 export function createIngressApp(deps: IngressDeps): Hono<Env> {
   const sources = prepareSources(deps.sources, { publicUrl: deps.publicUrl, allowRequestUrl: deps.allowRequestUrl });
   const clock = deps.clock ?? Date.now;
+  const outbound: Outbound = createOutbound({ fetch: deps.fetch ?? fetch, roots: deps.trustedCertificates ?? rootCertificates, clock });
+  // Providers' local stand-ins for keys the ingress cannot have locally (SNS's) are trusted where URL-signing sources
+  // may bind to the request URL: against the emulator only (main.ts), never in production.
+  const local = deps.allowRequestUrl === true;
+
+  /** The request's own keys, fetched where its provider locates them per request (SNS); else undefined. */
+  async function requestKeys(prepared: PreparedSource, request: WebhookRequest, now: number): Promise<readonly Buffer[] | undefined> {
+    const plan = planKeys(prepared, request, now, local);
+    if (plan === undefined || 'keys' in plan) return plan?.keys;
+    return [await outbound.certificateKey(plan.fetch)];
+  }
   const app = new Hono<Env>();
 
   app.use('*', async (c, next) => {
@@ -135,10 +157,11 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
     const log = c.get('log');
     log.source = name;
     const method = c.req.method;
-    const allow = prepared.provider.handshake ? ['POST', 'GET'] : ['POST'];
+    const getHandshake = prepared.provider.handshake !== undefined && prepared.provider.handshakeMethod === 'GET';
+    const allow = getHandshake ? ['POST', 'GET'] : ['POST'];
 
     if (method === 'GET' || method === 'HEAD') {
-      if (!prepared.provider.handshake) throw new HttpError('method_not_allowed', 'webhooks are delivered with POST', { allow });
+      if (!getHandshake) throw new HttpError('method_not_allowed', 'webhooks are delivered with POST', { allow });
       const request: WebhookRequest = { method, url: publicUrlOf(c, deps, prepared), headers: c.get('headers'), body: Buffer.alloc(0) };
       const reply = handshake(prepared, request);
       if (!reply) throw new HttpError('bad_request', 'this GET is not a handshake this provider knows', { allow });
@@ -147,6 +170,15 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
     }
     if (method !== 'POST') throw new HttpError('method_not_allowed', 'webhooks are delivered with POST', { allow });
     if (deps.isShuttingDown?.()) throw new HttpError('shutting_down', 'the ingress is shutting down; retry shortly', { retryAfterSeconds: 1 });
+    if (prepared.provider.handshakeMethod === 'POST') {
+      // Asked before the body is read: Microsoft Graph's validation is in the query, and answers within 10 s.
+      const request: WebhookRequest = { method, url: publicUrlOf(c, deps, prepared), headers: c.get('headers'), body: Buffer.alloc(0) };
+      const reply = handshake(prepared, request);
+      if (reply) {
+        log.handshake = true;
+        return sendReply(reply);
+      }
+    }
 
     const limit = prepared.source.maxBodyBytes;
     const incoming = c.env?.incoming;
@@ -163,31 +195,30 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
         return (url ??= publicUrlOf(c, deps, prepared));
       },
     };
-    const outcome = ingest(prepared, request, { now: Math.floor(receivedAt.getTime() / 1000), receivedAt, newId: deps.newId });
+    const now = Math.floor(receivedAt.getTime() / 1000);
+    const keys = await requestKeys(prepared, request, now);
+    const outcome = ingest(prepared, request, { now, receivedAt, newId: deps.newId, keys });
     if (outcome.kind === 'reply') {
       log.challenge = true;
+      if (outcome.reply.confirm) {
+        await outbound.confirm(outcome.reply.confirm);
+        log.confirmed = true;
+      }
       return sendReply(outcome.reply);
     }
     log.deliveryId = outcome.deliveryId;
     log.eventType = outcome.eventType;
     const messageId = await deps.publisher.publish(outcome.message);
     log.messageId = messageId;
+    // Only now that Pub/Sub confirmed: a provider that asks for an answer of its own (Adyen's `[accepted]`) gets it.
+    const accepted = prepared.provider.accepted;
+    if (accepted) return sendReply(accepted);
     return c.json({ messageId, deliveryId: outcome.deliveryId }, 202);
   });
 
-  app.notFound(() => errorResponse(new HttpError('not_found', 'no such route; webhooks go to POST /webhooks/<source>')));
-
-  app.onError((error, c) => {
-    if (error instanceof HttpError) {
-      const log = c.get('log');
-      log.code = error.code;
-      if (error.status >= 400 && error.status < 500) log.reason = error.message;
-      else log.error = { message: error.message, cause: String((error.cause as Error)?.message ?? '') };
-      return errorResponse(error);
-    }
-    c.get('log').error = { name: error.name, message: error.message, stack: error.stack };
-    return errorResponse(new HttpError('internal', 'internal error'));
-  });
+  app.notFound(notFoundHandler('no such route; webhooks go to POST /webhooks/<source>'));
+  // The error goes into the request's log line, written by the first middleware.
+  app.onError(errorHandler((entry, c) => Object.assign(c.get('log'), entry)));
 
   return app;
 }

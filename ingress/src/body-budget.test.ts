@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../../shared/src/errors.ts';
-import { bodyBudgetLimits, checkBudgetFitsSources, createBodyBudget, overBudget, parseMemoryQuantity } from './body-budget.ts';
+import { parseMemoryQuantity } from '../../shared/src/settings.ts';
+import { bodyBudgetLimits, checkBudgetFitsSources, createBodyBudget, overBudget } from './body-budget.ts';
 
 const KiB = 1024;
 // 100 KiB in all, 10 KiB a small body, 30 KiB kept for small ones: large bodies share 70 KiB.

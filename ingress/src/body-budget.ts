@@ -11,7 +11,8 @@
 // wait; the signed small webhooks that are nearly all real traffic are never refused for memory. (The alternative, a
 // share per source or per sender, needs to know who is hostile before the body is verified, which is the problem.)
 import os from 'node:os';
-import { ConfigError, HttpError } from '../../shared/src/errors.ts';
+import { configError } from '../../shared/src/config.ts';
+import { HttpError } from '../../shared/src/errors.ts';
 
 export interface BodyBudgetLimits {
   /** Bytes of request bodies the instance holds at once, small and large together. */
@@ -100,14 +101,6 @@ export function createBodyBudget(limits: BodyBudgetLimits): BodyBudget {
   };
 }
 
-/** A Cloud Run memory limit as Terraform and gcloud write it ("1Gi", "512Mi"), or plain bytes. */
-export function parseMemoryQuantity(value: string): number | undefined {
-  const match = /^\s*(\d+)\s*(Ki|Mi|Gi|k|M|G)?\s*$/.exec(value);
-  if (!match) return undefined;
-  const unit = { '': 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, k: 1e3, M: 1e6, G: 1e9 }[match[2] ?? '']!;
-  return Number(match[1]) * unit;
-}
-
 /**
  * The instance's memory when HOOKPIPE_MEMORY_LIMIT does not say it (local runs). Cloud Run tells the container its
  * port and names but not its memory (https://cloud.google.com/run/docs/container-contract), and the first-generation
@@ -143,11 +136,6 @@ export interface BodyBudgetSettings {
  */
 export const BODY_BUDGET_SHARE_OF_MEMORY = 1 / 4;
 
-/** Problems told as shared/src/config.ts tells them: one line each, naming the variable. */
-function invalid(problems: string[]): ConfigError {
-  return new ConfigError(`configuration is not valid:\n${problems.map((line) => `  - ${line}`).join('\n')}`);
-}
-
 /** The budget's limits from its settings, refused with every problem named by its variable, as config.ts does. */
 export function bodyBudgetLimits(settings: BodyBudgetSettings): BodyBudgetLimits {
   const totalBytes = settings.totalBytes ?? Math.floor(settings.memoryBytes * BODY_BUDGET_SHARE_OF_MEMORY);
@@ -165,7 +153,7 @@ export function bodyBudgetLimits(settings: BodyBudgetSettings): BodyBudgetLimits
         `HOOKPIPE_SMALL_BODY_BYTES (${reservedForSmallBytes}) is kept for small ones`,
     );
   }
-  if (problems.length > 0) throw invalid(problems);
+  if (problems.length > 0) throw configError(problems);
   return { totalBytes, smallBodyBytes: settings.smallBodyBytes, reservedForSmallBytes };
 }
 
@@ -174,7 +162,7 @@ export function checkBudgetFitsSources(limits: BodyBudgetLimits, sources: Readon
   const largeCap = limits.totalBytes - limits.reservedForSmallBytes;
   const misfits = sources.filter((source) => source.maxBodyBytes > limits.smallBodyBytes && source.maxBodyBytes > largeCap);
   if (misfits.length === 0) return;
-  throw invalid(
+  throw configError(
     misfits.map(
       (source) =>
         `sources: "${source.name}" allows bodies of ${source.maxBodyBytes} bytes (maxBodyBytes), more than the ${largeCap} bytes ` +

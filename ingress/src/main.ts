@@ -1,17 +1,34 @@
 // The ingress as Cloud Run runs it: configuration from the environment only, one Pub/Sub client and topic for the
 // process, and a SIGTERM handler that stops taking requests, lets the ones under way finish and flushes.
+import type { PubSub } from '@google-cloud/pubsub';
 import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
+import { rootCertificates } from 'node:tls';
 import { cachedProbe } from '../../shared/src/cached.ts';
+import { describeError } from '../../shared/src/errors.ts';
 import { createLogger } from '../../shared/src/logger.ts';
-import { createPubSub, openTopic } from '../../shared/src/pubsub.ts';
+import { createPubSub, openPublishRpc } from '../../shared/src/pubsub.ts';
 import { closeServer, runService, shutdownWatchdog } from '../../shared/src/shutdown.ts';
-import { TOPOLOGY } from '../../shared/src/topology.ts';
 import { createIngressApp } from './app.ts';
+import { createAdaptiveBatcher, UNKEYED_RPC_SLOTS, type AdaptiveBatcher } from './batching.ts';
 import { checkBudgetFitsSources, createBodyBudget } from './body-budget.ts';
-import { readIngressConfig } from './config.ts';
+import { readIngressConfig, type IngressConfig } from './config.ts';
 import { loadSources } from './providers/index.ts';
-import { createBoundedPublisher, type TopicPort } from './publisher.ts';
+import { createBoundedPublisher } from './publisher.ts';
+
+/** The ingress's publishing: its own batches (batching.ts) on the library's Publish RPC, one client for the process. */
+export function openIngressTopic(pubsub: PubSub, config: IngressConfig): { batcher: AdaptiveBatcher; close(): Promise<void> } {
+  const publish = openPublishRpc(pubsub, config.HOOKPIPE_TOPIC);
+  const batcher = createAdaptiveBatcher(publish.rpc, {
+    maxMessages: config.HOOKPIPE_BATCH_MAX_MESSAGES,
+    maxBytes: config.HOOKPIPE_BATCH_MAX_BYTES,
+    maxConcurrentRpcs: UNKEYED_RPC_SLOTS,
+    timeoutMs: config.HOOKPIPE_PUBLISH_TIMEOUT_MS,
+    // Well before the shedding would call Pub/Sub stalled: one stuck request must not hold back the healthy traffic.
+    releaseSlotAfterMs: Math.floor(config.shedding.slowMs / 2),
+  });
+  return { batcher, close: publish.close };
+}
 
 export async function startIngress(env: NodeJS.ProcessEnv = process.env) {
   const config = readIngressConfig(env);
@@ -20,20 +37,16 @@ export async function startIngress(env: NodeJS.ProcessEnv = process.env) {
   const bodyBudget = createBodyBudget(config.bodyBudget);
   const logger = createLogger({ service: 'ingress', level: config.LOG_LEVEL });
   const pubsub = createPubSub(config.projectId);
-  const topic = openTopic(pubsub, config.HOOKPIPE_TOPIC, {
-    timeoutMs: config.HOOKPIPE_PUBLISH_TIMEOUT_MS,
-    batchMaxMessages: config.HOOKPIPE_BATCH_MAX_MESSAGES,
-    batchMaxMilliseconds: config.HOOKPIPE_BATCH_MAX_MS,
-    batchMaxBytes: config.HOOKPIPE_BATCH_MAX_BYTES,
-    messageOrdering: TOPOLOGY.messageOrdering,
-  });
-  const publisher = createBoundedPublisher(topic as unknown as TopicPort, {
-    maxOutstandingMessages: config.HOOKPIPE_MAX_OUTSTANDING_MESSAGES,
-    maxOutstandingBytes: config.HOOKPIPE_MAX_OUTSTANDING_BYTES,
-    timeoutMs: config.HOOKPIPE_PUBLISH_TIMEOUT_MS,
-  });
+  const outgoing = openIngressTopic(pubsub, config);
+  const publisher = createBoundedPublisher(outgoing.batcher, { ...config.shedding, timeoutMs: config.HOOKPIPE_PUBLISH_TIMEOUT_MS });
+  // Only for readiness: publishing goes through `outgoing`.
+  const topic = pubsub.topic(config.HOOKPIPE_TOPIC);
 
-  const ready = cachedProbe(async () => (await topic.exists())[0], 5000);
+  const ready = cachedProbe(
+    async () => (await topic.exists())[0],
+    5000,
+    (error) => logger.warn({ error: describeError(error) }, 'not ready: Pub/Sub does not answer'),
+  );
 
   let shuttingDown = false;
   const app = createIngressApp({
@@ -47,6 +60,10 @@ export async function startIngress(env: NodeJS.ProcessEnv = process.env) {
     allowRequestUrl: config.PUBSUB_EMULATOR_HOST !== undefined,
     trustProxy: config.HOOKPIPE_TRUST_PROXY,
     projectId: config.projectId,
+    // What providers ask the ingress to fetch (SNS's signing certificates and subscription confirmations), checked
+    // against Node's bundled root CAs.
+    fetch: globalThis.fetch,
+    trustedCertificates: rootCertificates,
   });
 
   const server = await new Promise<Server>((resolve) => {
@@ -60,7 +77,13 @@ export async function startIngress(env: NodeJS.ProcessEnv = process.env) {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   logger.info(
-    { port, sources: sources.map((s) => `${s.name} (${s.provider})`), topic: config.HOOKPIPE_TOPIC, bodyBudget: config.bodyBudget },
+    {
+      port,
+      sources: sources.map((s) => `${s.name} (${s.provider})`),
+      topic: config.HOOKPIPE_TOPIC,
+      bodyBudget: config.bodyBudget,
+      shedding: config.shedding,
+    },
     'ingress listening',
   );
 
@@ -70,6 +93,7 @@ export async function startIngress(env: NodeJS.ProcessEnv = process.env) {
     logger.info({ signal, outstanding: publisher.outstanding() }, 'ingress shutting down');
     const stopWatchdog = shutdownWatchdog(config.HOOKPIPE_SHUTDOWN_TIMEOUT_MS, logger, () => ({ outstanding: publisher.outstanding() }));
     await closeServer(server, () => publisher.drain());
+    await outgoing.close();
     await pubsub.close();
     stopWatchdog();
     logger.info('ingress stopped');

@@ -4,9 +4,9 @@ import { Hono } from 'hono';
 import { PushEnvelope } from '../../shared/src/contract.ts';
 import { HttpError } from '../../shared/src/errors.ts';
 import type { Logger } from '../../shared/src/logger.ts';
-import { errorResponse } from '../../shared/src/http.ts';
+import { errorHandler, notFoundHandler } from '../../shared/src/http.ts';
 import { deliver, OUTCOME_STATUS, type DeliveryDeps, type DeliveryResult } from './deliver.ts';
-import type { createLimiter } from './limiter.ts';
+import type { createLimiter } from '../../shared/src/limiter.ts';
 import type { PushVerifier } from './push-auth.ts';
 
 export interface ProcessorDeps {
@@ -15,6 +15,7 @@ export interface ProcessorDeps {
   limiter: ReturnType<typeof createLimiter>;
   /** Undefined only when push authentication is explicitly off (the emulator sends no token). */
   verifyPush: PushVerifier | undefined;
+  /** Whether the ledger answers; never rejects (main.ts: a cached probe that logs why it failed). */
   ready: () => Promise<boolean>;
   isShuttingDown?: () => boolean;
   /** The admin API and page, mounted under /admin. */
@@ -39,7 +40,7 @@ export function createProcessorApp(deps: ProcessorDeps): Hono {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    const ready = !deps.isShuttingDown?.() && (await deps.ready().catch(() => false));
+    const ready = !deps.isShuttingDown?.() && (await deps.ready());
     return c.json({ status: ready ? 'ready' : 'unavailable' }, ready ? 200 : 503);
   });
 
@@ -62,14 +63,7 @@ export function createProcessorApp(deps: ProcessorDeps): Hono {
 
   if (deps.admin) app.route('/admin', deps.admin);
 
-  app.notFound(() => errorResponse(new HttpError('not_found', 'no such route')));
-  app.onError((error) => {
-    if (error instanceof HttpError) {
-      deps.logger.warn({ code: error.code, reason: error.message }, 'push refused');
-      return errorResponse(error);
-    }
-    deps.logger.error({ error: { name: error.name, message: error.message, stack: error.stack } }, 'push failed');
-    return errorResponse(new HttpError('internal', 'internal error'));
-  });
+  app.notFound(notFoundHandler('no such route'));
+  app.onError(errorHandler((entry) => (entry.error ? deps.logger.error(entry, 'push failed') : deps.logger.warn(entry, 'push refused'))));
   return app;
 }

@@ -3,12 +3,9 @@
 // push subscription's own ack deadline and delivery attempts replace the environment's when main.ts can read them;
 // the combination is then checked again by the same rules, so a drifted deployment fails naming the variable.
 import { z } from 'zod';
-import { envBool, envInt, envString, logLevel, projectIdFrom, readConfig } from '../../shared/src/config.ts';
+import { readConfig } from '../../shared/src/config.ts';
+import { pickSettings, PORTS, PROJECT_SETTINGS, projectIdOf } from '../../shared/src/settings.ts';
 import { CLOUD_RUN_KILL_AFTER_MS } from '../../shared/src/shutdown.ts';
-import { TOPOLOGY } from '../../shared/src/topology.ts';
-import { DEFAULT_LEDGER_COLLECTION } from './ledger.ts';
-
-export const DEFAULT_HANDLERS = 'processor/src/examples/handlers.ts';
 
 /** What the processor takes from its push subscription, when it can read it. */
 export interface SubscriptionSettings {
@@ -62,37 +59,30 @@ export function defaultLeaseMs(handlerTimeoutMs: number): number {
   return handlerTimeoutMs + Math.min(15_000, Math.max(2_000, handlerTimeoutMs));
 }
 
-const optionalInt = (bounds: { min: number; max?: number }) =>
-  z.coerce
-    .number()
-    .int()
-    .min(bounds.min)
-    .max(bounds.max ?? Number.MAX_SAFE_INTEGER)
-    .optional();
-
+/** The variables the processor reads, as shared/src/settings.ts declares them. */
 const fields = z.object({
-  PORT: envInt(8081, { min: 0, max: 65535 }),
-  HOOKPIPE_HANDLERS: envString().default(DEFAULT_HANDLERS),
-  HOOKPIPE_DEAD_LETTER_TOPIC: envString().default(TOPOLOGY.deadLetterTopic),
-  HOOKPIPE_PUSH_SUBSCRIPTION: envString().default(TOPOLOGY.pushSubscription),
-  // The next two are the subscription's; used only when its metadata cannot be read (see main.ts).
-  HOOKPIPE_MAX_DELIVERY_ATTEMPTS: envInt(TOPOLOGY.maxDeliveryAttempts, { min: 5, max: 100 }),
-  HOOKPIPE_ACK_DEADLINE_SECONDS: envInt(TOPOLOGY.ackDeadlineSeconds, { min: 10, max: 600 }),
-  HOOKPIPE_HANDLER_TIMEOUT_MS: optionalInt({ min: 100 }),
-  HOOKPIPE_LEASE_MS: optionalInt({ min: 100 }),
-  HOOKPIPE_MAX_CONCURRENT_DELIVERIES: envInt(32, { min: 1, max: 1000 }),
-  HOOKPIPE_UNHANDLED: z.enum(['ignore', 'dead-letter']).default('ignore'),
-  HOOKPIPE_LEDGER_COLLECTION: envString().default(DEFAULT_LEDGER_COLLECTION),
-  HOOKPIPE_LEDGER_RETENTION_DAYS: envInt(30, { min: 1, max: 3650 }),
-  // cloud-run: Cloud Run's IAM verified the token and removed its signature (push-auth.ts); oidc: verified here.
-  HOOKPIPE_PUSH_AUTH: z.enum(['cloud-run', 'oidc', 'none']).default('oidc'),
-  HOOKPIPE_PUSH_AUDIENCE: z.string().min(1).optional(),
-  HOOKPIPE_PUSH_SERVICE_ACCOUNT: z.email().optional(),
-  HOOKPIPE_SHUTDOWN_TIMEOUT_MS: envInt(9_000, { min: 100 }),
-  HOOKPIPE_ADMIN: envBool(true),
-  /** Set by Cloud Run in every container (https://cloud.google.com/run/docs/container-contract). */
-  K_SERVICE: z.string().min(1).optional(),
-  LOG_LEVEL: logLevel,
+  PORT: PORTS.processor,
+  ...pickSettings(
+    ...PROJECT_SETTINGS,
+    'HOOKPIPE_HANDLERS',
+    'HOOKPIPE_DEAD_LETTER_TOPIC',
+    'HOOKPIPE_PUSH_SUBSCRIPTION',
+    'HOOKPIPE_MAX_DELIVERY_ATTEMPTS',
+    'HOOKPIPE_ACK_DEADLINE_SECONDS',
+    'HOOKPIPE_HANDLER_TIMEOUT_MS',
+    'HOOKPIPE_LEASE_MS',
+    'HOOKPIPE_MAX_CONCURRENT_DELIVERIES',
+    'HOOKPIPE_UNHANDLED',
+    'HOOKPIPE_LEDGER_COLLECTION',
+    'HOOKPIPE_LEDGER_RETENTION_DAYS',
+    'HOOKPIPE_PUSH_AUTH',
+    'HOOKPIPE_PUSH_AUDIENCE',
+    'HOOKPIPE_PUSH_SERVICE_ACCOUNT',
+    'HOOKPIPE_SHUTDOWN_TIMEOUT_MS',
+    'HOOKPIPE_ADMIN',
+    'K_SERVICE',
+    'LOG_LEVEL',
+  ),
 });
 
 type Fields = z.output<typeof fields>;
@@ -187,5 +177,5 @@ export function readProcessorConfig(env: NodeJS.ProcessEnv = process.env, subscr
   };
   compare('HOOKPIPE_ACK_DEADLINE_SECONDS', subscription?.ackDeadlineSeconds);
   compare('HOOKPIPE_MAX_DELIVERY_ATTEMPTS', subscription?.maxDeliveryAttempts);
-  return { ...config, projectId: projectIdFrom(env), timing: deliveryTiming(config, subscription), drift };
+  return { ...config, projectId: projectIdOf(config), timing: deliveryTiming(config, subscription), drift };
 }

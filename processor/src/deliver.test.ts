@@ -4,27 +4,25 @@ import { z } from 'zod';
 import { PermanentError } from '../../shared/src/errors.ts';
 import { createLogger } from '../../shared/src/logger.ts';
 import type { PushEnvelope } from '../../shared/src/contract.ts';
+import type { OutgoingMessage } from '../../shared/src/pubsub.ts';
 import { captureLogs } from '../../test/support/log-capture.ts';
 import { MemoryLedger } from '../../test/support/memory-ledger.ts';
+import { stripeAttributes } from '../../test/support/messages.ts';
 import { deliver, type DeliveryDeps } from './deliver.ts';
 import { defineHandler, type Handler } from './handlers.ts';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
-function envelope(overrides: { attributes?: Record<string, string>; body?: string; deliveryAttempt?: number; messageId?: string } = {}): PushEnvelope {
+type EnvelopeOverrides = { attributes?: Record<string, string>; body?: string; deliveryAttempt?: number; messageId?: string; orderingKey?: string };
+
+function envelope(overrides: EnvelopeOverrides = {}): PushEnvelope {
   return {
     message: {
       data: Buffer.from(overrides.body ?? JSON.stringify({ id: 'evt_1', type: 'payment_intent.succeeded', amount: 100 })).toString('base64'),
-      attributes: overrides.attributes ?? {
-        source: 'stripe',
-        provider: 'stripe',
-        deliveryId: 'evt_1',
-        eventType: 'payment_intent.succeeded',
-        receivedAt: '2026-11-24T10:00:00.000Z',
-        contentType: 'application/json',
-      },
+      attributes: overrides.attributes ?? stripeAttributes(),
       messageId: overrides.messageId ?? 'm-1',
       publishTime: '2026-11-24T10:00:00.100Z',
+      ...(overrides.orderingKey === undefined ? {} : { orderingKey: overrides.orderingKey }),
     },
     subscription: 'projects/p/subscriptions/s',
     ...(overrides.deliveryAttempt === undefined ? {} : { deliveryAttempt: overrides.deliveryAttempt }),
@@ -32,7 +30,8 @@ function envelope(overrides: { attributes?: Record<string, string>; body?: strin
 }
 
 function setup(handlers: Handler[], extra: Partial<DeliveryDeps> = {}, ledger = new MemoryLedger()) {
-  const deadLetters: Array<{ data: Buffer; attributes: Record<string, string> }> = [];
+  const deadLetters: OutgoingMessage[] = [];
+  const resumed: string[] = [];
   let deadLetterFails = false;
   const deps: DeliveryDeps = {
     handlers,
@@ -43,6 +42,7 @@ function setup(handlers: Handler[], extra: Partial<DeliveryDeps> = {}, ledger = 
         deadLetters.push(message);
         return `dl-${deadLetters.length}`;
       },
+      resumePublishing: (orderingKey) => void resumed.push(orderingKey),
     },
     logger,
     handlerTimeoutMs: 200,
@@ -50,7 +50,7 @@ function setup(handlers: Handler[], extra: Partial<DeliveryDeps> = {}, ledger = 
     unhandled: 'ignore',
     ...extra,
   };
-  return { deps, ledger, deadLetters, failDeadLetter: () => (deadLetterFails = true) };
+  return { deps, ledger, deadLetters, resumed, failDeadLetter: () => (deadLetterFails = true) };
 }
 
 const Payment = z.object({ id: z.string(), type: z.string(), amount: z.number() });
@@ -131,6 +131,22 @@ test('a PermanentError dead-letters at once with the error attributes, and is ac
   assert.ok(!Number.isNaN(Date.parse(attributes.failedAt!)));
   assert.equal(attributes.originalMessageId, 'm-1');
   assert.equal((await ledger.get('stripe', 'evt_1'))?.status, 'dead-lettered');
+});
+
+test('a dead letter keeps its message ordering key; a failed publish with a key resumes the key and is retried', async () => {
+  const { handler } = counting(() => {
+    throw new PermanentError('customer deleted');
+  });
+  const sent = setup([handler]);
+  assert.equal((await deliver(envelope({ orderingKey: 'pi_123' }), sent.deps)).outcome, 'dead-lettered');
+  assert.equal(sent.deadLetters[0]!.orderingKey, 'pi_123', 'a redrive can send it back in order');
+  assert.equal((await deliver(envelope({ messageId: 'm-2' }), setup([handler]).deps)).outcome, 'dead-lettered');
+
+  const failing = setup([handler]);
+  failing.failDeadLetter();
+  const result = await deliver(envelope({ orderingKey: 'pi_123' }), failing.deps);
+  assert.equal(result.outcome, 'retry');
+  assert.deepEqual(failing.resumed, ['pi_123'], 'resumed, or the client would refuse every later message with the key');
 });
 
 test('if the dead-letter publish fails the delivery is not acked (retry), so nothing is lost', async () => {

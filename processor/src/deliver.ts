@@ -4,13 +4,14 @@
 // dead-lettered (acked only once the dead-letter publish is confirmed), or retry (not acked). A handler abandoned
 // while it may still be running (past its deadline, or cut short by a shutdown) keeps its ledger lease until the
 // lease expires, so that a redelivery cannot run it a second time beside the first.
-import { MessageAttributes, type PushEnvelope } from '../../shared/src/contract.ts';
-import { PermanentError } from '../../shared/src/errors.ts';
+import { parseMessageAttributes, type DeadLetterReason, type PushEnvelope } from '../../shared/src/contract.ts';
+import { describeError, PermanentError } from '../../shared/src/errors.ts';
 import { describeIssues } from '../../shared/src/issues.ts';
 import type { Logger } from '../../shared/src/logger.ts';
-import { deadLetterAttributes, type DeadLetterPort, type DeadLetterReason } from './dead-letter.ts';
+import { publishDeadLetter, type DeadLetterPort } from './dead-lettering.ts';
 import { findHandler, type Handler } from './handlers.ts';
-import type { Ledger, LedgerError } from './ledger.ts';
+import type { LedgerError } from '../../shared/src/ledger-entry.ts';
+import type { Ledger } from './ledger.ts';
 
 export type Outcome = 'processed' | 'duplicate' | 'retry' | 'dead-lettered' | 'ignored';
 
@@ -50,7 +51,7 @@ export interface DeliveryDeps {
   clock?: () => Date;
   /**
    * Asked for a duplicate only: when operators asked to run settled events again (seek replay with --force) and this
-   * message of this subscription falls in that window, the time of the request (ops/force-windows.ts).
+   * message of this subscription falls in that window, the time of the request (ops/src/force-windows.ts).
    */
   forceReplay?: (publishTime: Date, subscription: string) => Promise<Date | undefined>;
   /**
@@ -79,11 +80,6 @@ export class SchemaError extends PermanentError {
     super(message);
     this.name = 'SchemaError';
   }
-}
-
-export function describeError(error: unknown): LedgerError {
-  if (error instanceof Error) return { class: error.name || error.constructor.name, message: error.message };
-  return { class: typeof error, message: String(error) };
 }
 
 /** The payload as its content type says: JSON, a form as an object of fields, else the text. */
@@ -165,29 +161,21 @@ export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promi
   const raw = Buffer.from(message.data, 'base64');
   const base: DeliveryResult = { outcome: 'retry', messageId: message.messageId };
 
+  /** Whether the message is safely in the dead-letter topic; if not, it is logged, and the delivery is retried. */
   const deadLetter = async (reason: DeadLetterReason, error: LedgerError, attempt: number, handler?: string): Promise<boolean> => {
-    const attributes = deadLetterAttributes(message.attributes, {
-      reason,
-      error,
-      handler,
-      attempt,
-      failedAt: clock(),
-      messageId: message.messageId,
-      publishTime: message.publishTime,
-    });
     try {
-      await deps.deadLetter.publishMessage({ data: raw, attributes });
+      await publishDeadLetter(deps.deadLetter, message, raw, { reason, error, handler, attempt, failedAt: clock() });
       return true;
     } catch (publishError) {
       deps.logger.error(
-        { messageId: message.messageId, deliveryId: message.attributes?.deliveryId, error: describeError(publishError) },
+        { messageId: message.messageId, deliveryId: message.attributes.deliveryId, error: describeError(publishError) },
         'dead-letter publish failed; the delivery will be retried',
       );
       return false;
     }
   };
 
-  const parsedAttributes = MessageAttributes.safeParse(message.attributes);
+  const parsedAttributes = parseMessageAttributes(message.attributes);
   if (!parsedAttributes.success) {
     const error = { class: 'InvalidAttributes', message: 'the message lacks the attributes the ingress sets (source, provider, deliveryId, receivedAt)' };
     const attempt = envelope.deliveryAttempt ?? 1;
@@ -239,7 +227,7 @@ export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promi
   let claim;
   try {
     claim = await deps.ledger.claim(claimInput);
-    // Only a settled event can be forced, so only a duplicate asks whether an operator forced a re-run (ops/seek.ts).
+    // Only a settled event can be forced, so only a duplicate asks whether an operator forced a re-run (ops/src/seek.ts).
     if (claim.kind === 'duplicate' && deps.forceReplay) {
       const forceSettledBefore = await deps.forceReplay(new Date(message.publishTime), envelope.subscription);
       if (forceSettledBefore) claim = await deps.ledger.claim({ ...claimInput, forceSettledBefore });

@@ -4,6 +4,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { z } from 'zod';
 import type { MessageAttributes } from '../../shared/src/contract.ts';
+import { globMatches } from '../../shared/src/glob.ts';
 import type { Logger } from '../../shared/src/logger.ts';
 
 export interface WebhookEvent<T> {
@@ -57,17 +58,6 @@ export interface HandlerServices {
 
 /** A handlers module's default export: the handlers, or a function of the services that returns them. */
 export type HandlersExport = readonly Handler[] | ((services: HandlerServices) => readonly Handler[] | Promise<readonly Handler[]>);
-
-const globCache = new Map<string, RegExp>();
-export function globMatches(glob: string, value: string): boolean {
-  let pattern = globCache.get(glob);
-  if (!pattern) {
-    const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
-    pattern = new RegExp(`^${escaped}$`);
-    globCache.set(glob, pattern);
-  }
-  return pattern.test(value);
-}
 
 export function handlerMatches(handler: Handler, attributes: Pick<MessageAttributes, 'source' | 'provider' | 'eventType'>): boolean {
   if (handler.source !== undefined && handler.source !== attributes.source) return false;

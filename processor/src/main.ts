@@ -8,19 +8,21 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cachedProbe } from '../../shared/src/cached.ts';
+import { describeError } from '../../shared/src/errors.ts';
 import { createLogger, type Logger } from '../../shared/src/logger.ts';
 import { createPubSub, openTopic } from '../../shared/src/pubsub.ts';
+import { requireProjectId, type DetectedProject } from '../../shared/src/settings.ts';
 import { abortAfter, closeServer, drainDeadlineMs, runService, shutdownWatchdog } from '../../shared/src/shutdown.ts';
 import { createProcessorApp } from './app.ts';
 import { readProcessorConfig, subscriptionSettings, type SubscriptionSettings } from './config.ts';
-import { describeError, type DeliveryDeps } from './deliver.ts';
+import { type DeliveryDeps } from './deliver.ts';
 import { loadHandlers, type Handler } from './handlers.ts';
-import { createLimiter } from './limiter.ts';
+import { createLimiter } from '../../shared/src/limiter.ts';
+import { openOps, readOpsConfig, type OpsConfig } from '../../ops/src/context.ts';
+import { forceReplayReader } from '../../ops/src/force-windows.ts';
+import { createAdminApp } from './admin/api.ts';
 import { FirestoreLedger } from './ledger.ts';
 import { createPushVerifier, type KeySource } from './push-auth.ts';
-import { openOps, readOpsConfig } from './ops/context.ts';
-import { forceReplayReader } from './ops/force-windows.ts';
-import { createAdminApp } from './ops/admin.ts';
 
 /** A path (relative to the working directory) or a package name, as HOOKPIPE_HANDLERS gives it. */
 function moduleSpecifier(value: string): string {
@@ -61,15 +63,36 @@ async function readSubscription(pubsub: PubSub, name: string, logger: Logger): P
   }
 }
 
+/**
+ * The project: as set, else as the client libraries find it (on Cloud Run, from the metadata server). Without one
+ * no Pub/Sub or Firestore call can work (the Pub/Sub client even throws outside any promise, killing the process
+ * with a stack trace), so the start-up stops here with a ConfigError naming GOOGLE_CLOUD_PROJECT and why none was found.
+ */
+async function projectOf(configured: string | undefined, pubsub: PubSub): Promise<string> {
+  if (configured !== undefined) return configured;
+  let detected: DetectedProject;
+  try {
+    detected = { projectId: await pubsub.auth.getProjectId() };
+  } catch (error) {
+    detected = { error: describeError(error).message.split('\n')[0] };
+  }
+  return requireProjectId({}, detected);
+}
+
 export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overrides: ProcessorOverrides = {}) {
   // The environment is checked before anything is opened; then again with what the subscription says.
   const fromEnv = readProcessorConfig(env);
   const logger = overrides.logger ?? createLogger({ service: 'processor', level: fromEnv.LOG_LEVEL });
   const pubsub = createPubSub(fromEnv.projectId);
-  const subscription = await readSubscription(pubsub, fromEnv.HOOKPIPE_PUSH_SUBSCRIPTION, logger);
   let config = fromEnv;
+  let projectId: string;
+  let opsConfig: OpsConfig | undefined;
   try {
+    projectId = await projectOf(fromEnv.projectId, pubsub);
+    const subscription = await readSubscription(pubsub, fromEnv.HOOKPIPE_PUSH_SUBSCRIPTION, logger);
     if (subscription) config = readProcessorConfig(env, subscription);
+    // The admin page's operations: their variables checked now, with the services' ConfigError.
+    if (config.HOOKPIPE_ADMIN) opsConfig = readOpsConfig(env, { projectId });
   } catch (error) {
     await pubsub.close();
     throw error;
@@ -78,13 +101,14 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
   for (const drift of config.drift) {
     logger.warn(drift, `${drift.variable} differs from the push subscription's; the subscription's value is used`);
   }
-  const firestore = new Firestore(config.projectId ? { projectId: config.projectId } : {});
+  const firestore = new Firestore({ projectId });
   const deadLetterTopic = openTopic(pubsub, config.HOOKPIPE_DEAD_LETTER_TOPIC, {
     timeoutMs: 10_000,
     batchMaxMessages: 100,
     batchMaxMilliseconds: 5,
     batchMaxBytes: 1024 * 1024,
-    messageOrdering: false,
+    // A dead letter keeps its message's ordering key, for its redrive (dead-lettering.ts); the client publishes keys only so.
+    messageOrdering: true,
   });
   const handlers = overrides.handlers ?? (await loadHandlers(moduleSpecifier(config.HOOKPIPE_HANDLERS), { firestore, env, logger }));
   const ledger = new FirestoreLedger(firestore, {
@@ -108,7 +132,11 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
         })
       : undefined;
 
-  const ready = cachedProbe(async () => Boolean(await firestore.collection(config.HOOKPIPE_LEDGER_COLLECTION).doc('_readiness').get()), 5000);
+  const ready = cachedProbe(
+    async () => Boolean(await firestore.collection(config.HOOKPIPE_LEDGER_COLLECTION).doc('_readiness').get()),
+    5000,
+    (error) => logger.warn({ error: describeError(error) }, 'not ready: the ledger does not answer'),
+  );
 
   let shuttingDown = false;
   // Aborted at the shutdown's drain deadline: what still runs then is abandoned (deliver.ts).
@@ -127,9 +155,7 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
     stopping: stopping.signal,
   };
   const limiter = createLimiter(config.HOOKPIPE_MAX_CONCURRENT_DELIVERIES);
-  const ops = config.HOOKPIPE_ADMIN
-    ? openOps(readOpsConfig(env, config.projectId ?? (await pubsub.auth.getProjectId())), pubsub, firestore, logger)
-    : undefined;
+  const ops = opsConfig && openOps(opsConfig, pubsub, firestore, logger);
   const admin = ops && createAdminApp(ops, logger);
   const app = createProcessorApp({ delivery, logger, limiter, verifyPush, ready, isShuttingDown: () => shuttingDown, admin });
 

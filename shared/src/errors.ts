@@ -54,6 +54,12 @@ export class PermanentError extends Error {
   }
 }
 
+/** An error as logs and the ledger keep it: its class and message, nothing else (no stack, no cause's details). */
+export function describeError(error: unknown): { class: string; message: string } {
+  if (error instanceof Error) return { class: error.name || error.constructor.name, message: error.message };
+  return { class: typeof error, message: String(error) };
+}
+
 /** A config or sources file that cannot be used: the message names the field and why, and start-up stops. */
 export class ConfigError extends Error {
   constructor(message: string) {

@@ -43,19 +43,26 @@ const metadataRule = z
   .refine((rule) => (rule.header === undefined) !== (rule.pointer === undefined), 'give exactly one of "header" or "pointer"');
 export type MetadataRule = z.output<typeof metadataRule>;
 
+const lines = (raw: string): string[] => raw.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+
+/** Keys in one variable: each PEM block whole (a PEM spans lines), and any other key one per line. */
+const keyEntries = (raw: string): string[] => [...(raw.match(PEM_BLOCK) ?? []), ...lines(raw.replace(PEM_BLOCK, '\n'))];
+
 /**
  * A secret is given inline (local use only), or by the name of an environment variable: Cloud Run mounts Secret
- * Manager secrets as environment variables. A variable may hold several secrets, one per line, so that a rotation
- * can keep the old and the new secret active in one Secret Manager version.
+ * Manager secrets as environment variables. A variable may hold several secrets, one per line (public keys: one PEM
+ * block or one line each), so that a rotation can keep the old and the new secret active in one Secret Manager version.
  */
-function secretRef(env: NodeJS.ProcessEnv) {
+function secretRef(env: NodeJS.ProcessEnv, split: (raw: string) => string[] = lines) {
   return z
     .union([z.string().min(1), z.object({ value: z.string().min(1) }).strict(), z.object({ env: z.string().min(1) }).strict()])
     .transform((ref, ctx): string[] => {
       if (typeof ref === 'string') return [ref];
       if ('value' in ref) return [ref.value];
       const raw = env[ref.env];
-      const values = (raw ?? '').split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+      const values = split(raw ?? '');
       if (values.length === 0) {
         ctx.addIssue({ code: 'custom', message: `environment variable ${ref.env} is ${raw === undefined ? 'not set' : 'empty'}` });
         return z.NEVER;
@@ -64,9 +71,8 @@ function secretRef(env: NodeJS.ProcessEnv) {
     });
 }
 
-/** For provider options holding one secret (Meta's verify token): inline, or from an environment variable. */
-export function singleSecret(env: NodeJS.ProcessEnv) {
-  return secretRef(env).transform((values, ctx) => {
+function single(ref: ReturnType<typeof secretRef>) {
+  return ref.transform((values, ctx) => {
     if (values.length !== 1) {
       ctx.addIssue({ code: 'custom', message: 'exactly one value expected here' });
       return z.NEVER;
@@ -74,6 +80,12 @@ export function singleSecret(env: NodeJS.ProcessEnv) {
     return values[0]!;
   });
 }
+
+/** For provider options holding one secret (Meta's verify token): inline, or from an environment variable. */
+export const singleSecret = (env: NodeJS.ProcessEnv) => single(secretRef(env));
+
+/** What a public-key provider makes of a configured key: the key `verify` gets (DER SPKI), or what is wrong with it. */
+export type KeyReading = { key: Buffer } | { problem: string };
 
 /** What the sources file needs to know of a provider. The provider modules (ingress/src/providers) are these and more. */
 export interface SourceProvider<O = unknown> {
@@ -85,6 +97,13 @@ export interface SourceProvider<O = unknown> {
   key?(secret: string): Buffer;
   /** What a secret looks like, said when one gives an empty key. */
   readonly keyFormat?: string;
+  /**
+   * Set for providers that verify public-key signatures (Ed25519, ECDSA, RSA): their sources list `publicKeys`
+   * instead of `secrets`, each read by this into the key `verify` gets, with the source's options (its algorithm).
+   */
+  publicKey?(text: string, options: O): KeyReading;
+  /** For the same providers: the public half of a private key given as `signingKey`, which `hookpipe send` signs with. */
+  signingKey?(text: string, options: O): KeyReading;
 }
 
 export type OptionsOf<P> = P extends SourceProvider<infer O> ? O : never;
@@ -94,10 +113,15 @@ export type RegistryOf<M> = { [P in keyof M & string]: SourceProvider<M[P]> };
 
 interface SourceBase {
   name: string;
-  /** As configured, in order: `hookpipe send` signs with the first. */
+  /** As configured, in order: `hookpipe send` signs with the first. None for a public-key source. */
   secrets: string[];
-  /** The HMAC key of each secret, derived once at start-up, in the same order. */
+  /** What `verify` gets, derived once at start-up, in order: the HMAC key of each secret, or each public key (DER SPKI). */
   keys: Buffer[];
+  /**
+   * A public-key source's private key, for `hookpipe send` on a developer's machine: the ingress never needs one, and
+   * refuses to start with one outside the emulator (ingest.ts).
+   */
+  signingKey?: string | undefined;
   maxBodyBytes: number;
   json: boolean;
   orderingKey?: string | undefined;
@@ -135,6 +159,47 @@ function secretList(env: NodeJS.ProcessEnv, provider: SourceProvider<unknown>) {
     });
 }
 
+/**
+ * The keys of a public-key source, each read by its provider with the source's options (so a key of another
+ * algorithm is refused), named by its place in the file; and its signing key, if any, whose public half must be
+ * one of them, or `hookpipe send` would sign what the source refuses. Public keys are public: they may be given
+ * inline as well as from an environment variable (a Secret Manager secret), one PEM block or one line each.
+ */
+function publicKeyFields(env: NodeJS.ProcessEnv, name: string) {
+  const ref = secretRef(env, keyEntries);
+  return {
+    publicKeys: z.array(ref).min(1, 'at least one public key'),
+    signingKey: single(ref).optional(),
+    secrets: z.never({ error: `${name} verifies public-key signatures: list its keys under publicKeys` }).optional(),
+  };
+}
+
+function readKeys<O>(
+  provider: SourceProvider<O>,
+  source: { publicKeys: string[][]; signingKey?: string | undefined; options: O },
+  ctx: z.RefinementCtx,
+): { secrets: string[]; keys: Buffer[]; signingKey?: string | undefined } {
+  const keys = new Map<string, Buffer>();
+  source.publicKeys.forEach((texts, index) => {
+    for (const text of texts) {
+      const reading = provider.publicKey!(text, source.options);
+      if ('problem' in reading) ctx.addIssue({ code: 'custom', path: ['publicKeys', index], message: reading.problem });
+      else keys.set(reading.key.toString('base64'), reading.key);
+    }
+  });
+  if (source.signingKey !== undefined) {
+    const reading = provider.signingKey!(source.signingKey, source.options);
+    const problem =
+      'problem' in reading
+        ? reading.problem
+        : keys.size > 0 && !keys.has(reading.key.toString('base64'))
+          ? 'its public half is none of publicKeys, so what it signs would be refused'
+          : undefined;
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['signingKey'], message: problem });
+  }
+  return { secrets: [], keys: [...keys.values()], signingKey: source.signingKey };
+}
+
 /** The fields every source has, whatever its provider. */
 const COMMON_FIELDS = {
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "-" and "_", at most 63, as it is part of the URL'),
@@ -151,17 +216,24 @@ const COMMON_FIELDS = {
  */
 export function defineSources<M>(registry: RegistryOf<M>) {
   function sourcesFileSchema(env: NodeJS.ProcessEnv) {
-    const variants = Object.entries<SourceProvider<unknown>>(registry).map(([name, provider]) =>
-      z
-        .object({
-          ...COMMON_FIELDS,
-          provider: z.literal(name),
-          secrets: secretList(env, provider),
-          options: provider.options(env).prefault({}),
-        })
+    const variants = Object.entries<SourceProvider<unknown>>(registry).map(([name, provider]) => {
+      const common = { ...COMMON_FIELDS, provider: z.literal(name), options: provider.options(env).prefault({}) };
+      if (provider.publicKey) {
+        return z
+          .object({ ...common, ...publicKeyFields(env, name) })
+          .strict()
+          .transform(({ publicKeys, signingKey, secrets: _none, ...source }, ctx) => ({
+            ...source,
+            ...readKeys(provider, { publicKeys, signingKey, options: source.options }, ctx),
+            json: source.json ?? provider.json,
+          }));
+      }
+      const noPublicKeys = z.never({ error: `${name} verifies with shared secrets: give them as secrets` }).optional();
+      return z
+        .object({ ...common, secrets: secretList(env, provider), publicKeys: noPublicKeys })
         .strict()
-        .transform(({ secrets, ...source }) => ({ ...source, ...secrets, json: source.json ?? provider.json })),
-    );
+        .transform(({ secrets, publicKeys: _none, ...source }) => ({ ...source, ...secrets, json: source.json ?? provider.json }));
+    });
     const [first, ...rest] = variants;
     if (!first) throw new Error('defineSources: the provider registry is empty');
     return z

@@ -189,11 +189,11 @@ async function showDetail(deliveryId) {
 }
 
 async function replay(filter, description) {
-  const preview = await call('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ filter, dryRun: true }) });
+  const preview = await call('/dead-letters/redrive', { method: 'POST', body: JSON.stringify({ filter, dryRun: true }) });
   const count = preview.matched - preview.skipped;
   if (count === 0) { say('Nothing to replay' + (preview.refused.length ? ': ' + preview.refused[0].reason : '.')); return; }
   if (!confirm('Replay ' + count + ' dead letter(s) ' + description + '?')) return;
-  const summary = await call('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ filter }) });
+  const summary = await call('/dead-letters/redrive', { method: 'POST', body: JSON.stringify({ filter }) });
   await loadDead();
   const failure = summary.failures[0];
   say(

@@ -1,21 +1,20 @@
-// Listing and replaying the dead-letter subscription, within the memory bound of scan-limits.ts. A listing keeps a
-// page of views and can stop pulling once the page is full; a replay republishes each pulled batch before it pulls
-// the next, so it holds one pull response at a time however many it replays. A replay acks a dead letter only after
-// its republish is confirmed: a crash in between leaves a duplicate (which the ledger absorbs), never a loss. A
-// republish keeps the dead letter's ordering key, so events about one resource stay in order after a replay.
+// The dead-letter queue: listing the dead-letter subscription and redriving what it holds (republishing dead letters
+// to the events topic), within the memory bound of scan-limits.ts. A listing keeps a page of views and can stop
+// pulling once the page is full; a redrive republishes each pulled batch before it pulls the next, so it holds one
+// pull response at a time however many it sends back. A redrive acks a dead letter only after its republish is
+// confirmed: a crash in between leaves a duplicate (which the ledger absorbs), never a loss. A republish keeps the
+// dead letter's ordering key, so events about one resource stay in order after a redrive. (Seeking the push
+// subscription back in time is the other way to process events again: seek.ts.)
 import { v1, type PubSub } from '@google-cloud/pubsub';
 import type { google } from '@google-cloud/pubsub/build/protos/protos.js';
-import type { Logger } from '../../../shared/src/logger.ts';
-import { createLimiter } from '../limiter.ts';
-import { matches, replayAttributes, viewOf, type DeadLetterFilter, type DeadLetterView } from './dead-letter-view.ts';
-import { errorFields, LeasedScan, type Received, type SubscriberPort } from './leased-scan.ts';
+import { buildRedriveAttributes } from '../../shared/src/contract.ts';
+import { describeError } from '../../shared/src/errors.ts';
+import { createLimiter } from '../../shared/src/limiter.ts';
+import type { Logger } from '../../shared/src/logger.ts';
+import { publishConfirmed, type OutgoingMessage, type PublishPort } from '../../shared/src/pubsub.ts';
+import { matches, viewOf, type DeadLetterFilter, type DeadLetterView } from './dead-letter-view.ts';
+import { LeasedScan, type Received, type SubscriberPort } from './leased-scan.ts';
 import { DEFAULT_SCAN_LIMITS, viewBytes, type ScanLimits } from './scan-limits.ts';
-
-export interface Republisher {
-  publishMessage(message: { data: Buffer; attributes: Record<string, string>; orderingKey?: string }): Promise<string>;
-  /** After a failed publish with an ordering key, the client holds that key back until told to go on. */
-  resumePublishing(orderingKey: string): void;
-}
 
 export interface ListOptions {
   /** At most this many items (none: as many as the page's bytes allow). */
@@ -36,16 +35,16 @@ export interface DeadLetterPage {
   oversizedPulls: number;
 }
 
-export interface ReplayOptions {
+export interface RedriveOptions {
   filter: DeadLetterFilter;
-  /** At most this many matching messages are replayed. */
+  /** At most this many matching messages are redriven. */
   limit?: number | undefined;
   /** Messages per second. */
   rate?: number | undefined;
   dryRun?: boolean | undefined;
-  /** Messages replayed this many times already are refused, so a poison message cannot loop forever. */
+  /** Messages redriven this many times already are refused (HOOKPIPE_MAX_REPLAYS), so a poison message cannot loop forever. */
   maxReplays: number;
-  /** Called with the count before anything is replayed; false leaves everything as it was. */
+  /** Called with the count before anything is redriven; false leaves everything as it was. */
   confirm?: ((matched: number) => Promise<boolean>) | undefined;
   onProgress?: ((done: number, total: number) => void) | undefined;
   /** Once aborted, no further republish starts; what was not started stays where it was and counts as skipped. */
@@ -55,7 +54,7 @@ export interface ReplayOptions {
   clock?: () => Date;
 }
 
-export interface ReplayFailure {
+export interface RedriveFailure {
   deliveryId: string | undefined;
   messageId: string;
   /** republish: not sent, the dead letter stays; ack: sent, but the dead letter stays too and comes back as a duplicate. */
@@ -63,20 +62,21 @@ export interface ReplayFailure {
   error: { class: string; message: string };
 }
 
-export interface ReplaySummary {
+/** The counts keep the names the CLI's --json and the admin page have always shown (`replayed`: redriven). */
+export interface RedriveSummary {
   scanned: number;
   matched: number;
   /** Republished and acked. */
   replayed: number;
-  /** Republished but not acked: still a dead letter, and a later replay of it is a duplicate the ledger absorbs. */
+  /** Republished but not acked: still a dead letter, and a later redrive of it is a duplicate the ledger absorbs. */
   ackFailed: number;
   /** Not republished: left as it was. */
   failed: number;
-  /** Matching messages not replayed: refused (replayed too often), past the limit, or not started in time. */
+  /** Matching messages not redriven: refused (redriven too often), past the limit, or not started in time. */
   skipped: number;
   refused: Array<{ deliveryId: string | undefined; messageId: string; reason: string }>;
   /** The first failures, with their reason (all of them are logged). */
-  failures: ReplayFailure[];
+  failures: RedriveFailure[];
   dryRun: boolean;
   confirmed: boolean;
 }
@@ -104,23 +104,23 @@ function toView(received: Received, showBody = false): DeadLetterView {
       attributes: (message.attributes ?? {}) as Record<string, string>,
       data: dataOf(received),
       publishTime: toDate(message.publishTime),
+      orderingKey: message.orderingKey ?? undefined,
     },
     showBody,
   );
 }
 
 /** The dead letter as it goes back to the events topic: the original bytes and attributes, and its ordering key. */
-function republished(received: Received, view: DeadLetterView, now: Date) {
-  const message = received.message!;
+function republished(received: Received, view: DeadLetterView, now: Date): OutgoingMessage {
   return {
     data: dataOf(received),
-    attributes: replayAttributes(view.attributes, now),
-    ...(message.orderingKey ? { orderingKey: message.orderingKey } : {}),
+    attributes: buildRedriveAttributes(view.attributes, now),
+    ...(view.orderingKey ? { orderingKey: view.orderingKey } : {}),
   };
 }
 
-/** What one replay pass passes to each batch it sends. */
-type ReplayRun = ReplayOptions & {
+/** What one redrive pass passes to each batch it sends. */
+type RedriveRun = RedriveOptions & {
   clock: () => Date;
   pace: () => Promise<void>;
   limiter: ReturnType<typeof createLimiter>;
@@ -143,7 +143,7 @@ function pacer(rate: number | undefined) {
 export class DeadLetterQueue {
   readonly #client: SubscriberPort & { close(): Promise<void> };
   readonly #subscription: string;
-  readonly #republisher: Republisher;
+  readonly #republisher: PublishPort;
   readonly #limits: ScanLimits;
   readonly #logger: Logger;
 
@@ -151,7 +151,7 @@ export class DeadLetterQueue {
     pubsub: PubSub,
     projectId: string,
     subscription: string,
-    republisher: Republisher,
+    republisher: PublishPort,
     options: { logger: Logger; limits?: Partial<ScanLimits>; client?: SubscriberPort & { close(): Promise<void> } },
   ) {
     this.#limits = { ...DEFAULT_SCAN_LIMITS, ...options.limits };
@@ -211,11 +211,12 @@ export class DeadLetterQueue {
     return { items, scanned: scan.scanned, matched, more, oversizedPulls: scan.oversizedPulls };
   }
 
-  async replay(options: ReplayOptions): Promise<ReplaySummary> {
+  /** Republishes the dead letters that match to the events topic, each acked once its republish is confirmed. */
+  async redrive(options: RedriveOptions): Promise<RedriveSummary> {
     if (options.dryRun) return this.#pass(options, false);
     let limit = options.limit;
     if (options.confirm) {
-      // Counted first, everything given back while a person decides; then the replay pulls again.
+      // Counted first, everything given back while a person decides; then the redrive pulls again.
       const preview = await this.#pass(options, false);
       const count = preview.matched - preview.skipped;
       const confirmed = await options.confirm(count);
@@ -226,9 +227,9 @@ export class DeadLetterQueue {
   }
 
   /** One scan: counts what matches, and republishes the chosen ones batch by batch when `publish`. */
-  async #pass(options: ReplayOptions, publish: boolean): Promise<ReplaySummary> {
+  async #pass(options: RedriveOptions, publish: boolean): Promise<RedriveSummary> {
     const clock = options.clock ?? (() => new Date());
-    const summary: ReplaySummary = {
+    const summary: RedriveSummary = {
       scanned: 0,
       matched: 0,
       replayed: 0,
@@ -258,7 +259,9 @@ export class DeadLetterQueue {
               summary.refused.push({
                 deliveryId: view.deliveryId,
                 messageId: view.messageId,
-                reason: `replayed ${view.replayCount} times already (the limit is ${options.maxReplays}); fix the cause or raise the limit`,
+                reason:
+                  `redriven ${view.replayCount} times already (the limit is ${options.maxReplays}, HOOKPIPE_MAX_REPLAYS); ` +
+                  'fix the cause or raise the limit',
               });
             }
             continue;
@@ -286,14 +289,14 @@ export class DeadLetterQueue {
   async #send(
     sending: Array<{ received: Received; view: DeadLetterView }>,
     scan: LeasedScan,
-    summary: ReplaySummary,
-    run: ReplayRun,
+    summary: RedriveSummary,
+    run: RedriveRun,
   ): Promise<number> {
-    const fail = (stage: ReplayFailure['stage'], view: DeadLetterView, error: unknown) => {
+    const fail = (stage: RedriveFailure['stage'], view: DeadLetterView, error: unknown) => {
       const ids = { deliveryId: view.deliveryId, messageId: view.messageId };
       const what = stage === 'ack' ? 'dead letter republished but not acked' : 'dead letter not republished; left in place';
-      this.#logger.warn({ ...ids, error: errorFields(error) }, what);
-      if (summary.failures.length < LISTED) summary.failures.push({ ...ids, stage, error: errorFields(error) });
+      this.#logger.warn({ ...ids, error: describeError(error) }, what);
+      if (summary.failures.length < LISTED) summary.failures.push({ ...ids, stage, error: describeError(error) });
     };
     let started = 0;
     const confirmed: Array<{ received: Received; view: DeadLetterView }> = [];
@@ -305,10 +308,9 @@ export class DeadLetterQueue {
           started += 1;
           const message = republished(received, view, run.clock());
           try {
-            await this.#republisher.publishMessage(message);
+            await publishConfirmed(this.#republisher, message);
           } catch (error) {
             // Not sent, not acked: the dead letter stays where it was for the next attempt.
-            if (message.orderingKey) this.#republisher.resumePublishing(message.orderingKey);
             summary.failed += 1;
             fail('republish', view, error);
             run.onProgress?.(run.done(), run.total());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { adminRefusal, callerIdentity } from './admin-guard.ts';
+import { adminRefusal, callerIdentity } from './guard.ts';
 
 const local = { onCloudRun: false };
 const cloudRun = { onCloudRun: true };

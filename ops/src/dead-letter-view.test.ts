@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { matches, replayAttributes, replayCommand, viewOf } from './dead-letter-view.ts';
+import { buildProcessorDeadLetterAttributes, buildPubSubDeadLetterAttributes } from '../../shared/src/contract.ts';
+import { matches, redriveCommand, viewOf } from './dead-letter-view.ts';
 
 const ours = {
   messageId: 'dl-1',
@@ -12,15 +13,18 @@ const ours = {
     deliveryId: 'evt_1',
     eventType: 'payment_intent.succeeded',
     receivedAt: '2026-11-24T10:00:00Z',
-    deadLetterReason: 'permanent',
-    errorClass: 'PermanentError',
-    errorMessage: 'customer deleted',
-    errorHandler: 'payments',
-    errorAttempt: '1',
-    failedAt: '2026-11-24T10:00:04.000Z',
-    originalMessageId: 'm-1',
-    originalPublishTime: '2026-11-24T10:00:01Z',
+    ...buildProcessorDeadLetterAttributes({
+      deadLetterReason: 'permanent',
+      errorClass: 'PermanentError',
+      errorMessage: 'customer deleted',
+      errorHandler: 'payments',
+      errorAttempt: 1,
+      failedAt: '2026-11-24T10:00:04.000Z',
+      originalMessageId: 'm-1',
+      originalPublishTime: '2026-11-24T10:00:01Z',
+    }),
   },
+  orderingKey: 'pi_1',
 };
 const pubsubs = {
   messageId: 'dl-2',
@@ -33,16 +37,18 @@ const pubsubs = {
     eventType: 'push',
     receivedAt: '2026-11-24T11:00:00Z',
     replayCount: '2',
-    CloudPubSubDeadLetterSourceDeliveryCount: '10',
-    CloudPubSubDeadLetterSourceSubscription: 'webhook-events-processor',
+    ...buildPubSubDeadLetterAttributes({
+      CloudPubSubDeadLetterSourceDeliveryCount: 10,
+      CloudPubSubDeadLetterSourceSubscription: 'webhook-events-processor',
+    }),
   },
 };
 
 test('a dead letter is described from our error attributes, or from Pub/Sub own when it dead-lettered it', () => {
   const a = viewOf(ours);
   assert.deepEqual(
-    { reason: a.reason, errorClass: a.errorClass, attempts: a.attempts, at: a.deadLetteredAt, size: a.size, body: a.body },
-    { reason: 'permanent', errorClass: 'PermanentError', attempts: 1, at: '2026-11-24T10:00:04.000Z', size: 14, body: undefined },
+    { reason: a.reason, errorClass: a.errorClass, attempts: a.attempts, at: a.deadLetteredAt, size: a.size, body: a.body, key: a.orderingKey },
+    { reason: 'permanent', errorClass: 'PermanentError', attempts: 1, at: '2026-11-24T10:00:04.000Z', size: 14, body: undefined, key: 'pi_1' },
   );
   assert.equal(viewOf(ours, true).body, '{"id":"evt_1"}');
   const b = viewOf(pubsubs);
@@ -65,30 +71,28 @@ test('filters: source, event type glob, error class, delivery ids, time window',
   assert.ok(!matches(viewOf(pubsubs), { eventType: 'pull_request' }));
 });
 
-test('a replay carries the original attributes, without the dead-letter ones, with the replay counted', () => {
-  const now = new Date('2026-11-25T09:00:00Z');
-  assert.deepEqual(replayAttributes(ours.attributes, now), {
-    source: 'stripe',
-    provider: 'stripe',
-    deliveryId: 'evt_1',
-    eventType: 'payment_intent.succeeded',
-    receivedAt: '2026-11-24T10:00:00Z',
-    replayCount: '1',
-    replayedAt: '2026-11-25T09:00:00.000Z',
+test('a dead letter that breaks the contract is still shown: whatever attributes parse, the rest left out', () => {
+  const broken = viewOf({
+    messageId: 'dl-3',
+    data: Buffer.from('x'),
+    publishTime: new Date('2026-11-24T13:00:00Z'),
+    attributes: { source: 'stripe', deliveryId: 'evt_3', receivedAt: 'yesterday', deadLetterReason: 'invalid-message', errorAttempt: 'two' },
   });
-  assert.equal(replayAttributes(pubsubs.attributes, now).replayCount, '3');
-  assert.equal(replayAttributes(pubsubs.attributes, now).CloudPubSubDeadLetterSourceDeliveryCount, undefined);
+  assert.deepEqual(
+    { source: broken.source, deliveryId: broken.deliveryId, reason: broken.reason, attempts: broken.attempts, replays: broken.replayCount },
+    { source: 'stripe', deliveryId: 'evt_3', reason: 'invalid-message', attempts: undefined, replays: 0 },
+  );
 });
 
-test('a replay too big for the admin page is given as the CLI command, quoted for the shell', () => {
-  assert.equal(replayCommand({}), 'npx hookpipe dlq replay');
+test('a redrive too big for the admin page is given as the CLI command, quoted for the shell', () => {
+  assert.equal(redriveCommand({}), 'npx hookpipe dlq redrive');
   assert.equal(
-    replayCommand(
+    redriveCommand(
       { source: 'stripe', eventType: 'payment_intent.*', deliveryIds: ['evt_1', "it's"], since: new Date('2026-11-24T10:00:00Z') },
       { limit: 900, rate: 2.5 },
     ),
-    "npx hookpipe dlq replay --source stripe --event-type 'payment_intent.*' --delivery-id evt_1 --delivery-id 'it'\\''s' " +
+    "npx hookpipe dlq redrive --source stripe --event-type 'payment_intent.*' --delivery-id evt_1 --delivery-id 'it'\\''s' " +
       '--since 2026-11-24T10:00:00.000Z --limit 900 --rate 2.5',
   );
-  assert.equal(replayCommand({ errorClass: '$(rm -rf ~)' }), "npx hookpipe dlq replay --error-class '$(rm -rf ~)'");
+  assert.equal(redriveCommand({ errorClass: '$(rm -rf ~)' }), "npx hookpipe dlq redrive --error-class '$(rm -rf ~)'");
 });

@@ -2,7 +2,8 @@
 // and a pull returns whole messages (up to 10 MB each), so the bound is kept in three places: the size of one pull
 // response (enforced by gRPC, which refuses a larger response from its length prefix before reading it), the number
 // of messages asked for per pull (grown from what was seen, so that a bound is rarely hit), and what a listing page
-// keeps. Everything else a scan holds is one ack id per message, to give the lease back at the end.
+// keeps. Everything else a scan holds is one ack id and one delivery id per message: the ack id to give the lease
+// back at the end, the delivery id to say in the log which messages a failed lease call concerns.
 
 export interface ScanLimits {
   /** Largest pull response read; must fit one message of Pub/Sub's maximum size (10 MB) with its attributes. */

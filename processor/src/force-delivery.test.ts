@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
-import type { PushEnvelope } from '../../../shared/src/contract.ts';
-import { createLogger } from '../../../shared/src/logger.ts';
-import { MemoryLedger } from '../../../test/support/memory-ledger.ts';
-import { deliver, type DeliveryDeps } from '../deliver.ts';
-import { defineHandler } from '../handlers.ts';
+import type { PushEnvelope } from '../../shared/src/contract.ts';
+import { createLogger } from '../../shared/src/logger.ts';
+import { MemoryLedger } from '../../test/support/memory-ledger.ts';
+import { deliver, type DeliveryDeps } from './deliver.ts';
+import { defineHandler } from './handlers.ts';
 
 const envelope: PushEnvelope = {
   message: {
@@ -28,7 +28,7 @@ test('force windows are read for duplicates only, and a window covering one runs
     clock: () => now,
     handlers: [defineHandler({ name: 'payments', schema: z.looseObject({ id: z.string() }), handle: () => void (runs += 1) })],
     ledger: new MemoryLedger(),
-    deadLetter: { publishMessage: () => Promise.reject(new Error('not expected')) },
+    deadLetter: { publishMessage: () => Promise.reject(new Error('not expected')), resumePublishing: () => {} },
     logger: createLogger({ service: 'test', level: 'silent' }),
     handlerTimeoutMs: 1000,
     maxDeliveryAttempts: 5,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { captureLogs } from '../../../test/support/log-capture.ts';
+import { captureLogs } from '../../test/support/log-capture.ts';
 import { LeasedScan, LEASE_SECONDS, RENEW_EVERY_MS, type Received, type SubscriberPort } from './leased-scan.ts';
 import { DEFAULT_SCAN_LIMITS } from './scan-limits.ts';
 
@@ -59,12 +59,13 @@ test('leases are renewed every 20 s while a scan runs, and a failed renewal is l
   await new Promise((resolve) => setImmediate(resolve));
   const warning = logs.entries.find((e) => e.message?.startsWith('dead-letter lease not renewed'));
   assert.ok(warning, 'the failed renewal is in the log');
-  const expected = { count: 2, error: { class: 'Error', message: 'UNAVAILABLE: lease call failed' } };
-  assert.deepEqual({ count: warning.count, error: warning.error }, expected);
+  const expected = { count: 2, deliveryIds: ['evt_1', 'evt_2'], error: { class: 'Error', message: 'UNAVAILABLE: lease call failed' } };
+  assert.deepEqual({ count: warning.count, deliveryIds: warning.deliveryIds, error: warning.error }, expected);
 
-  // Giving back fails too: logged, and close() does not throw (the leases lapse on their own).
+  // Giving back fails too: logged with the delivery ids, and close() does not throw (the leases lapse on their own).
   await scan.close();
-  assert.ok(logs.entries.some((e) => e.message?.startsWith('dead letters not given back') && e.count === 2));
+  const release = logs.entries.find((e) => e.message?.startsWith('dead letters not given back'));
+  assert.deepEqual({ count: release?.count, deliveryIds: release?.deliveryIds }, { count: 2, deliveryIds: ['evt_1', 'evt_2'] });
   t.mock.timers.tick(RENEW_EVERY_MS * 3);
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(logs.entries.filter((e) => e.message?.startsWith('dead-letter lease not renewed')).length, 1, 'no renewal after close');

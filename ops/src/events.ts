@@ -1,13 +1,14 @@
-// Listing the ledger: what happened to each event, filtered by status, source, type, resource and time.
+// Listing the ledger: what happened to each event, filtered by status, source, type, resource and time. The
+// documents are the processor's (shared/src/ledger-entry.ts).
 import type { Firestore, Query } from '@google-cloud/firestore';
 import { z } from 'zod';
-import { globMatches } from '../handlers.ts';
-import { entryFromFirestore, type LedgerEntry } from '../ledger.ts';
-import { DateLike } from './dead-letter-view.ts';
+import { DateLike } from '../../shared/src/date-like.ts';
+import { globMatches, isGlob } from '../../shared/src/glob.ts';
+import { entryFromFirestore, LEDGER_STATUSES, type LedgerEntry } from '../../shared/src/ledger-entry.ts';
 
-
+/** One query for the CLI's flags and the admin API's query string. */
 export const EventQuery = z.object({
-  status: z.enum(['processing', 'processed', 'failed', 'dead-lettered']).optional(),
+  status: z.enum(LEDGER_STATUSES).optional(),
   source: z.string().min(1).optional(),
   /** Exact, or a glob (`payment_intent.*`), matched on the newest 1000 events that pass the other filters. */
   eventType: z.string().min(1).optional(),
@@ -20,7 +21,7 @@ export type EventQuery = z.input<typeof EventQuery>;
 
 export async function listEvents(firestore: Firestore, collection: string, input: EventQuery): Promise<LedgerEntry[]> {
   const query = EventQuery.parse(input);
-  const glob = query.eventType?.includes('*') || query.eventType?.includes('?');
+  const glob = query.eventType !== undefined && isGlob(query.eventType);
   let q: Query = firestore.collection(collection);
   if (query.status) q = q.where('status', '==', query.status);
   if (query.source) q = q.where('source', '==', query.source);
@@ -30,7 +31,8 @@ export async function listEvents(firestore: Firestore, collection: string, input
   if (query.until) q = q.where('createdAt', '<=', query.until);
   const snapshot = await q.orderBy('createdAt', 'desc').limit(glob ? 1000 : query.limit).get();
   const entries = snapshot.docs.map((doc) => entryFromFirestore(doc.data()));
-  return (glob ? entries.filter((e) => e.eventType !== undefined && globMatches(query.eventType!, e.eventType)) : entries).slice(0, query.limit);
+  const matching = glob ? entries.filter((e) => e.eventType !== undefined && globMatches(query.eventType!, e.eventType)) : entries;
+  return matching.slice(0, query.limit);
 }
 
 /** Every ledger entry for a delivery id (one per source that used it). */

@@ -1,7 +1,8 @@
-// Seek replay: move the processor's subscription back to a time, so Pub/Sub delivers again everything published
-// since (the subscription retains acked messages for this). The ledger makes those deliveries duplicates, unless the
-// operator forces a re-run: then a force window (force-windows.ts) tells the processors to run again, once, every
-// event published in the window and settled before the request.
+// Seeking the push subscription: move it back to a time, so Pub/Sub delivers again everything published since (the
+// subscription retains acked messages for this). The ledger makes those deliveries duplicates, unless the operator
+// forces a re-run: then a force window (force-windows.ts) tells the processors to run again, once, every event
+// published in the window and settled before the request. (`hookpipe seek`, formerly `hookpipe replay --since`;
+// sending dead letters back is a redrive: dead-letter-queue.ts.)
 //
 // The window's life: written `pending` with a short expiry before the seek (the seek's redeliveries may start before
 // the seek call returns, and must find it); removed if the seek fails; made `active` once it succeeded, until the
@@ -12,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { FieldValue, type Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
+import { HttpError } from '../../shared/src/errors.ts';
 import { FORCE_WINDOWS_COLLECTION, shortSubscriptionName, windowFromFirestore } from './force-windows.ts';
 
 /** How long a pending window lives if its request dies mid-way: well past the seek call's own deadline. */
@@ -21,7 +23,7 @@ const SEEK_TIMEOUT_MS = 60_000;
 const DEFAULT_RETENTION_SECONDS = 7 * 24 * 60 * 60;
 const UNIMPLEMENTED = 12;
 
-export interface SeekRequest {
+export interface SeekOptions {
   pubsub: PubSub;
   firestore: Firestore;
   subscription: string;
@@ -46,15 +48,20 @@ async function seek(pubsub: PubSub, subscription: string, since: Date): Promise<
     await pubsub.subscription(subscription).seek(since, { timeout: SEEK_TIMEOUT_MS });
   } catch (error) {
     if ((error as { code?: number }).code === UNIMPLEMENTED && pubsub.isEmulator) {
-      throw new Error('the Pub/Sub emulator cannot seek a subscription with message ordering enabled (real Pub/Sub can)', { cause: error });
+      const message = 'the Pub/Sub emulator cannot seek a subscription with message ordering enabled (real Pub/Sub can)';
+      throw new HttpError('unavailable', message, { cause: error });
     }
     throw error;
   }
 }
 
-export async function seekReplay(request: SeekRequest): Promise<SeekResult> {
+/**
+ * Errors that are the operator's to act on are HttpErrors with a message written for them (the admin API answers
+ * with it, the CLI prints it); what the clients threw is their cause, logged, never shown.
+ */
+export async function seekSubscription(request: SeekOptions): Promise<SeekResult> {
   const { pubsub, firestore, subscription, since, force } = request;
-  if (since.getTime() > Date.now()) throw new Error('--since is in the future');
+  if (since.getTime() > Date.now()) throw new HttpError('bad_request', 'since: must not be in the future');
   if (!force) {
     await seek(pubsub, subscription, since);
     return { since, force };
@@ -82,8 +89,8 @@ export async function seekReplay(request: SeekRequest): Promise<SeekResult> {
     try {
       await ref.delete();
     } catch (deleteError) {
-      const why = `the seek failed (${(error as Error).message}), and its force window ${requestId} could not be removed`;
-      throw new Error(`${why}: it lapses at ${pendingUntil.toISOString()}`, { cause: deleteError });
+      const message = `the seek failed, and its force window ${requestId} could not be removed: it lapses at ${pendingUntil.toISOString()}`;
+      throw new HttpError('unavailable', message, { cause: new AggregateError([error, deleteError]) });
     }
     throw error;
   }
@@ -94,10 +101,9 @@ export async function seekReplay(request: SeekRequest): Promise<SeekResult> {
     await ref.update({ state: 'active', expireAt });
     return { since, force, window: { requestId, createdAt: written.createdAt, expireAt } };
   } catch (error) {
-    throw new Error(
-      `${subscription} was sought back, but its force window ${requestId} could not be kept open (${(error as Error).message}): ` +
-        `redeliveries after ${pendingUntil.toISOString()} are not forced; run the command again to force them`,
-      { cause: error },
-    );
+    const message =
+      `${subscription} was sought back, but its force window ${requestId} could not be kept open: ` +
+      `redeliveries after ${pendingUntil.toISOString()} are not forced; run the command again to force them`;
+    throw new HttpError('unavailable', message, { cause: error });
   }
 }

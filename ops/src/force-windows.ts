@@ -1,4 +1,4 @@
-// Force windows: what `hookpipe replay --since --force` leaves for the processors, one Firestore document per
+// Force windows: what `hookpipe seek --since --force` leaves for the processors, one Firestore document per
 // request. A window says: run the handlers once more for every event published to this subscription between
 // `since` and the request, if it was settled before the request. It lives until `expireAt` (seek.ts decides when),
 // so a window cannot outlive the redeliveries it was opened for, and two requests never overwrite each other.
@@ -8,7 +8,7 @@
 // started, so that read sees the window: no redelivery of the seek can be judged without it, and no one waits for
 // caches to expire.
 import type { Firestore } from '@google-cloud/firestore';
-import { Timestamp } from '@google-cloud/firestore';
+import { dateOf } from '../../shared/src/firestore-values.ts';
 
 export const FORCE_WINDOWS_COLLECTION = 'hookpipe-force-windows';
 
@@ -28,13 +28,10 @@ export interface ForceWindow {
 /** `projects/p/subscriptions/name` or `name`, as the short name. */
 export const shortSubscriptionName = (name: string) => name.slice(name.lastIndexOf('/') + 1);
 
-const toDate = (value: unknown): Date | undefined =>
-  value instanceof Timestamp ? value.toDate() : value instanceof Date ? value : undefined;
-
 export function windowFromFirestore(data: Record<string, unknown>): ForceWindow | undefined {
-  const since = toDate(data.since);
-  const createdAt = toDate(data.createdAt);
-  const expireAt = toDate(data.expireAt);
+  const since = dateOf(data.since);
+  const createdAt = dateOf(data.createdAt);
+  const expireAt = dateOf(data.expireAt);
   if (!since || !createdAt || !expireAt || typeof data.requestId !== 'string' || typeof data.subscription !== 'string') return undefined;
   return {
     requestId: data.requestId,

@@ -1,3 +1,6 @@
+// A concurrency limit: the processor's deliveries per instance, the admin API's one dead-letter scan at a time, a
+// redrive's republishes in flight.
+
 /** At most `limit` tasks at once; the rest wait their turn in arrival order. */
 export function createLimiter(limit: number) {
   let active = 0;

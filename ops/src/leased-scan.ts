@@ -1,9 +1,11 @@
 // One pass over the dead-letter subscription. Pub/Sub cannot be read without taking the messages, so a scan holds
-// every message it pulled under lease (by its ack id only: the caller drops the message once it has looked at it),
-// renews the leases while it runs, and gives back what was not acked when it closes, with a zero ack deadline. A
-// message seen twice in one scan (its lease lapsed and Pub/Sub delivered it again) is passed on once.
+// every message it pulled under lease (by its ack id and delivery id only: the caller drops the message once it has
+// looked at it), renews the leases while it runs, and gives back what was not acked when it closes, with a zero ack
+// deadline. A message seen twice in one scan (its lease lapsed and Pub/Sub delivered it again) is passed on once.
+// What fails on the way (a renewal, an ack, a release) is logged with the delivery ids it concerns.
 import type { google } from '@google-cloud/pubsub/build/protos/protos.js';
-import type { Logger } from '../../../shared/src/logger.ts';
+import { describeError } from '../../shared/src/errors.ts';
+import type { Logger } from '../../shared/src/logger.ts';
 import { batchSizer, type ScanLimits } from './scan-limits.ts';
 
 export type Received = google.pubsub.v1.IReceivedMessage;
@@ -37,9 +39,11 @@ export function messageBytes(received: Received): number {
   return bytes + (message?.orderingKey?.length ?? 0);
 }
 
-/** The error as logs show it: class and message, nothing else. */
-export const errorFields = (error: unknown) =>
-  error instanceof Error ? { class: error.name, message: error.message } : { class: typeof error, message: String(error) };
+/** A log line names at most this many of the messages it concerns (and says how many there were). */
+const LOGGED_IDS = 20;
+
+/** The delivery id a message is logged by (its message id when it has none: a dead letter may break the contract). */
+const idOf = (received: Received) => received.message?.attributes?.deliveryId ?? received.message?.messageId ?? '';
 
 export class LeasedScan {
   readonly #client: SubscriberPort;
@@ -47,8 +51,8 @@ export class LeasedScan {
   readonly #limits: ScanLimits;
   readonly #logger: Logger;
   readonly #sizer;
-  /** Ack ids of everything pulled and not acked: given back on close. */
-  readonly #held = new Set<string>();
+  /** Everything pulled and not acked, ack id to delivery id: given back on close. */
+  readonly #held = new Map<string, string>();
   readonly #seen = new Set<string>();
   readonly #renewal: NodeJS.Timeout;
   #empty = 0;
@@ -106,7 +110,7 @@ export class LeasedScan {
       this.#sizer.saw(received.map(messageBytes));
       const fresh: Received[] = [];
       for (const message of received) {
-        this.#held.add(message.ackId!);
+        this.#held.set(message.ackId!, idOf(message));
         const id = message.message?.messageId ?? '';
         if (this.#seen.has(id)) continue;
         this.#seen.add(id);
@@ -130,8 +134,8 @@ export class LeasedScan {
       } catch (error) {
         for (const message of part) failed.set(message, error);
         this.#logger.warn(
-          { count: part.length, deliveryIds: part.map((m) => m.message?.attributes?.deliveryId).slice(0, 20), error: errorFields(error) },
-          'dead letters republished but not acked: they stay in the dead-letter subscription and a later replay makes them duplicates',
+          { count: part.length, deliveryIds: part.slice(0, LOGGED_IDS).map(idOf), error: describeError(error) },
+          'dead letters republished but not acked: they stay in the dead-letter subscription and a later redrive makes them duplicates',
         );
       }
     }
@@ -142,27 +146,32 @@ export class LeasedScan {
   async close(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#renewal);
-    const held = [...this.#held];
+    const held = [...this.#held.keys()];
+    const ids = new Map(this.#held);
     this.#held.clear();
     for (const ackIds of chunks(held)) {
       try {
         await this.#client.modifyAckDeadline({ subscription: this.#subscription, ackIds, ackDeadlineSeconds: 0 });
       } catch (error) {
         this.#logger.warn(
-          { count: ackIds.length, leaseSeconds: LEASE_SECONDS, error: errorFields(error) },
+          { count: ackIds.length, deliveryIds: this.#idsOf(ackIds, ids), leaseSeconds: LEASE_SECONDS, error: describeError(error) },
           'dead letters not given back: they reappear when their lease lapses',
         );
       }
     }
   }
 
+  #idsOf(ackIds: readonly string[], ids: ReadonlyMap<string, string> = this.#held): string[] {
+    return ackIds.slice(0, LOGGED_IDS).map((ackId) => ids.get(ackId) ?? '');
+  }
+
   async #renew(): Promise<void> {
-    for (const ackIds of chunks([...this.#held])) {
+    for (const ackIds of chunks([...this.#held.keys()])) {
       try {
         await this.#client.modifyAckDeadline({ subscription: this.#subscription, ackIds, ackDeadlineSeconds: LEASE_SECONDS });
       } catch (error) {
         this.#logger.warn(
-          { count: ackIds.length, error: errorFields(error) },
+          { count: ackIds.length, deliveryIds: this.#idsOf(ackIds), error: describeError(error) },
           'dead-letter lease not renewed: these messages may be delivered again before the operation ends',
         );
       }

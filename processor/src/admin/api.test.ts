@@ -1,0 +1,66 @@
+// The admin API's error path, with the operations faked: a failure inside an operation is answered without its
+// message (which is logged), a body that is not JSON is refused rather than read as "no filter", and the routes'
+// first names still answer.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Ops } from '../../../ops/src/context.ts';
+import type { RedriveOptions } from '../../../ops/src/dead-letter-queue.ts';
+import { captureLogs } from '../../../test/support/log-capture.ts';
+import { createAdminApp } from './api.ts';
+
+const PAGE = 'http://127.0.0.1:8081';
+const headers = (method: 'GET' | 'POST') => ({
+  host: '127.0.0.1:8081',
+  'sec-fetch-site': 'same-origin',
+  ...(method === 'GET' ? { referer: `${PAGE}/admin` } : { origin: PAGE, 'x-hookpipe-admin': '1', 'content-type': 'application/json' }),
+});
+
+const summary = { scanned: 0, matched: 0, replayed: 0, ackFailed: 0, failed: 0, skipped: 0, refused: [], failures: [], dryRun: true, confirmed: false };
+
+function admin() {
+  const logs = captureLogs('processor');
+  const redrives: RedriveOptions[] = [];
+  const ops = {
+    config: { HOOKPIPE_MAX_REPLAYS: 5, HOOKPIPE_LEDGER_COLLECTION: 'ledger', HOOKPIPE_PUSH_SUBSCRIPTION: 's', projectId: 'p' },
+    deadLetters: {
+      list: () => Promise.reject(new Error('14 UNAVAILABLE: projects/secret-project/subscriptions/dlq is unreachable')),
+      redrive: (options: RedriveOptions) => (redrives.push(options), Promise.resolve(summary)),
+    },
+  } as unknown as Ops;
+  return { app: createAdminApp(ops, logs.logger), logs, redrives };
+}
+
+test('a failure inside an operation is answered 500 without its message, which goes to the log', async () => {
+  const { app, logs } = admin();
+  const response = await app.request('/api/dead-letters', { headers: headers('GET') });
+  assert.equal(response.status, 500);
+  assert.deepEqual(await response.json(), { error: { code: 'internal', message: 'internal error' } });
+  const logged = logs.entries.find((e) => e.message === 'admin call failed');
+  assert.match(String((logged?.error as { message?: string })?.message), /secret-project/);
+  assert.equal(logged?.path, '/api/dead-letters');
+});
+
+test('a body that is not JSON is a 400, and nothing is redriven (it is not read as "no filter")', async () => {
+  const { app, redrives } = admin();
+  const response = await app.request('/api/dead-letters/redrive', { method: 'POST', headers: headers('POST'), body: '{"filter":' });
+  assert.equal(response.status, 400);
+  assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'invalid_json');
+  assert.equal(redrives.length, 0);
+});
+
+test('a bad field is a 400 naming it, checked by the schema the CLI uses for its flags', async () => {
+  const { app, redrives } = admin();
+  const response = await app.request('/api/dead-letters/redrive', { method: 'POST', headers: headers('POST'), body: JSON.stringify({ rate: -1 }) });
+  assert.equal(response.status, 400);
+  assert.match(((await response.json()) as { error: { message: string } }).error.message, /^rate: Too small/);
+  assert.equal(redrives.length, 0);
+});
+
+test('dead-letters/redrive and its first name, dead-letters/replay, both redrive', async () => {
+  const { app, redrives } = admin();
+  for (const path of ['/api/dead-letters/redrive', '/api/dead-letters/replay']) {
+    const response = await app.request(path, { method: 'POST', headers: headers('POST'), body: JSON.stringify({ dryRun: true }) });
+    assert.equal(response.status, 200, path);
+  }
+  assert.deepEqual(redrives.map((r) => r.dryRun), [true, true]);
+});
