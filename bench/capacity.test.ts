@@ -1,7 +1,7 @@
 // The capacity model's arithmetic, checked against numbers worked by hand in docs/capacity.md.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { costPerMillion, pubsubBytesPerWebhook, rampUpMinutes, serviceNeed, type ServiceShape } from './capacity.ts';
+import { costPerMillion, pubsubBytesPerWebhook, rampUpMinutes, type ServiceShape, serviceNeed } from './capacity.ts';
 
 // infra's shapes (1 vCPU; 1 GiB and concurrency 250, 512 MiB and 32), with round CPU figures.
 const ingress: ServiceShape = { vcpu: 1, memoryGiB: 1, concurrency: 250, maxInstances: 100, cpuMicrosPerEvent: 60, requestSeconds: 0.03 };

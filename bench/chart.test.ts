@@ -18,19 +18,43 @@ test('each series is a line through its points, x values evenly spaced in ascend
     xLabel: 'connections',
     yLabel: '2xx/s',
     series: [
-      { name: 'hookpipe', points: [{ x: 500, y: 100 }, { x: 10, y: 40 }, { x: 50, y: 80 }, { x: 250, y: 90 }] },
-      { name: 'sample', points: [{ x: 10, y: 20 }, { x: 50, y: 30 }] },
+      {
+        name: 'hookpipe',
+        points: [
+          { x: 500, y: 100 },
+          { x: 10, y: 40 },
+          { x: 50, y: 80 },
+          { x: 250, y: 90 },
+        ],
+      },
+      {
+        name: 'sample',
+        points: [
+          { x: 10, y: 20 },
+          { x: 50, y: 30 },
+        ],
+      },
     ],
   });
   const lines = [...svg.matchAll(/<polyline points="([^"]+)"/g)].map((m) => m[1]!.split(' ').map((p) => p.split(',').map(Number)));
   assert.equal(lines.length, 2);
   const [hookpipe, sample] = lines as [number[][], number[][]];
   const xs = hookpipe.map(([x]) => x!);
-  assert.deepEqual([...xs].sort((a, b) => a - b), xs, 'drawn left to right in ascending x');
+  assert.deepEqual(
+    [...xs].sort((a, b) => a - b),
+    xs,
+    'drawn left to right in ascending x',
+  );
   const steps = xs.slice(1).map((x, i) => Math.round(x - xs[i]!));
-  assert.ok(steps.every((s) => s === steps[0]), `even steps: ${steps.join(', ')}`);
+  assert.ok(
+    steps.every((s) => s === steps[0]),
+    `even steps: ${steps.join(', ')}`,
+  );
   // The sample's two points sit over the same x positions as hookpipe's first two.
-  assert.deepEqual(sample.map(([x]) => x), xs.slice(0, 2));
+  assert.deepEqual(
+    sample.map(([x]) => x),
+    xs.slice(0, 2),
+  );
   // Higher values are drawn higher (smaller y), and the largest one stays inside the plot.
   const ys = hookpipe.map(([, y]) => y!);
   assert.ok(ys[0]! > ys[1]! && ys[1]! > ys[2]! && ys[2]! > ys[3]! && ys[3]! > 0);

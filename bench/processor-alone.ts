@@ -11,14 +11,14 @@
 //
 //   node bench/processor-alone.ts [--connections 10,50] [--duration 10] [--root dir]... [--rounds n] [--profile dir]
 //                                 [--no-floor] [--out results.json]
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
+import { type Emulator, freePort, LOCAL_PROJECT, startEmulator } from '../scripts/emulators.ts';
 import { ensureTopology, topologyWith } from '../shared/src/topology.ts';
-import { freePort, LOCAL_PROJECT, startEmulator, type Emulator } from '../scripts/emulators.ts';
 import { githubBody } from './payloads.ts';
 import { cpuMicros, pidListeningOn } from './proc.ts';
 
@@ -48,7 +48,10 @@ function childJson<T>(args: string[], env: NodeJS.ProcessEnv = process.env): Pro
 async function healthy(url: string, child: ChildProcess): Promise<void> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the processor exited with ${child.exitCode}`);
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -222,7 +225,7 @@ export const PROCESSOR_TABLE_HEAD = [
 const SHAPES: Record<FirestoreFloor['shape'], string> = {
   transaction: 'a transaction (begin, get, commit) + an update, each event alone',
   'create-update': 'a create + an update, each event alone',
-  'bulk-create-update': 'a create + an update, batched with the other events\' (processor/src/write-batcher.ts)',
+  'bulk-create-update': "a create + an update, batched with the other events' (processor/src/write-batcher.ts)",
 };
 
 async function main() {

@@ -16,8 +16,8 @@
 import { spawn } from 'node:child_process';
 import { PubSub } from '@google-cloud/pubsub';
 import { createAdaptiveBatcher } from '../ingress/src/batching.ts';
-import { createBoundedPublisher, type BoundedPublisher, type TopicPort } from '../ingress/src/publisher.ts';
-import { LOCAL_PROJECT, startEmulator, type Emulator } from '../scripts/emulators.ts';
+import { type BoundedPublisher, createBoundedPublisher, type TopicPort } from '../ingress/src/publisher.ts';
+import { type Emulator, LOCAL_PROJECT, startEmulator } from '../scripts/emulators.ts';
 import { openPublishRpc, openTopic, type PublishRpc } from '../shared/src/pubsub.ts';
 
 const SCHEMES = ['fixed-5ms', 'adaptive', 'adaptive-2', 'adaptive-4'] as const;
@@ -242,7 +242,10 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   } finally {
-    await pubsub.topic(topic).delete().catch((error: Error) => process.stderr.write(`could not delete ${topic}: ${error.message}\n`));
+    await pubsub
+      .topic(topic)
+      .delete()
+      .catch((error: Error) => process.stderr.write(`could not delete ${topic}: ${error.message}\n`));
     await pubsub.close();
     await emulator?.stop();
   }

@@ -13,8 +13,8 @@ import {
   PRICES,
   pubsubBytesPerWebhook,
   rampUpMinutes,
-  serviceNeed,
   type ServiceShape,
+  serviceNeed,
 } from './capacity.ts';
 import { formatValue, lineChart, type Series } from './chart.ts';
 import type { FirestoreFloor, ProcessorRun } from './processor-alone.ts';
@@ -284,8 +284,20 @@ function curveCharts(run: BenchRun, payloadBytes: number): Chart[] {
   const withoutBare = curves.filter((c) => c.contender !== 'bare');
   const label = sizeLabel(payloadBytes);
   return [
-    chart(`ingress-${size}-throughput.svg`, `2xx per second, ${label} webhooks`, 'connections', '2xx/s', series((p) => p.twoxxPerSecond)),
-    chart(`ingress-${size}-cpu.svg`, `CPU µs per 2xx, ${label}`, 'connections', 'µs of CPU per 2xx', series((p) => p.cpuMicrosPer2xx)),
+    chart(
+      `ingress-${size}-throughput.svg`,
+      `2xx per second, ${label} webhooks`,
+      'connections',
+      '2xx/s',
+      series((p) => p.twoxxPerSecond),
+    ),
+    chart(
+      `ingress-${size}-cpu.svg`,
+      `CPU µs per 2xx, ${label}`,
+      'connections',
+      'µs of CPU per 2xx',
+      series((p) => p.cpuMicrosPer2xx),
+    ),
     chart(`ingress-${size}-latency.svg`, `Latency, ${label}`, 'connections', 'ms', [
       ...withoutBare.map((c) => line(c, (p) => p.latency.p50, `${c.contender} p50`)),
       ...withoutBare.map((c) => line(c, (p) => p.latency.p99, `${c.contender} p99`, true)),
@@ -319,7 +331,7 @@ export function capacitySection(run: BenchRun): string[] {
     `${need.instances} (CPU ${need.byCpu}, concurrency ${need.byConcurrency})${need.overMaxInstances ? ` **over infra's ${max}**` : ''}`;
   const mbps = (perWebhook: number, rate: number) => formatValue((perWebhook * rate) / 1e6);
   return [
-    '## Capacity, from this run (docs/capacity.md\'s model)',
+    "## Capacity, from this run (docs/capacity.md's model)",
     '',
     para(
       `CPU per webhook: ingress ${ingress.cpuMicrosPerEvent} µs (1 KB, ${ingressPoint.connections} connections), processor`,
@@ -557,7 +569,6 @@ export function renderReport(run: BenchRun): { markdown: string; charts: Chart[]
     );
   }
 
-
   if (run.publisher?.length) {
     const points = run.publisher.filter((p) => p.load.kind === 'inflight');
     const schemes = [...new Set(points.map((p) => p.scheme))];
@@ -578,7 +589,7 @@ export function renderReport(run: BenchRun): { markdown: string; charts: Chart[]
       '',
       para(
         "The ingress's publisher with no HTTP (bench/publisher-batching.ts): 1 KB messages to the emulator, as many under way as the",
-        'load has connections, with the fixed 5 ms batching the ingress had and the adaptive batching. The part of the ingress\'s CPU',
+        "load has connections, with the fixed 5 ms batching the ingress had and the adaptive batching. The part of the ingress's CPU",
         'per 2xx that no HTTP or verification work can remove; the cost is per RPC, so messages per RPC decide it.',
       ),
       '',
@@ -605,8 +616,8 @@ export function renderReport(run: BenchRun): { markdown: string; charts: Chart[]
       `## The heaviest load, every 2xx checked on the topic: ${o.connections} connections (1 KB)`,
       '',
       para(
-        'The same load as the curve\'s last point, with a subscriber counting the messages on the topic',
-        '(it costs the emulator CPU, so the 2xx/s here is below the curve\'s).',
+        "The same load as the curve's last point, with a subscriber counting the messages on the topic",
+        "(it costs the emulator CPU, so the 2xx/s here is below the curve's).",
         `${num(o.twoxxPerSecond)} 2xx/s; ${num(o.twoxx)} answered 2xx, ${num(o.status503)} 503,`,
         `${o.otherNon2xx} other non-2xx, ${o.errors} connection errors; p50 ${o.latency.p50} ms, p99 ${o.latency.p99} ms;`,
         `peak RSS ${o.peakRssMB} MB. Messages seen on the topic: ${num(o.publishedSeen)}; 2xx without a published message:`,

@@ -8,30 +8,30 @@
 //   BENCH_DURATION=15            seconds per measured point (default 15: a full run takes about 12 minutes on 2 cores)
 //   BENCH_CONNECTIONS=10,50,250,500   the 1 KB curve;  BENCH_LARGE_CONNECTIONS=50,250   the 64 KB curve
 //   BENCH_ONLY=ingress,publisher,heaviest,processor,firestore-floor,e2e   some phases only (for development)
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { Firestore } from '@google-cloud/firestore';
-import { PubSub, type Message } from '@google-cloud/pubsub';
+import { type Message, PubSub } from '@google-cloud/pubsub';
+import { type Emulator, freePort, LOCAL_PROJECT, startEmulator } from '../scripts/emulators.ts';
 import { ensureTopology, topologyWith } from '../shared/src/topology.ts';
-import { freePort, LOCAL_PROJECT, startEmulator, type Emulator } from '../scripts/emulators.ts';
-import { readDeployed, type DeployedService } from './deployed.ts';
+import { type DeployedService, readDeployed } from './deployed.ts';
 import type { LoadJob, LoadResult } from './load.ts';
 import { BENCH_SECRET } from './payloads.ts';
 import { cpuMicros, peakRssBytes, pidListeningOn } from './proc.ts';
 import { measureFirestoreFloor, measureProcessorAlone } from './processor-alone.ts';
 import {
-  LARGE,
-  SMALL,
-  writeReport,
   type BenchRun,
-  type PublisherPoint,
   type Curve,
   type CurvePoint,
   type EndToEnd,
   type HeaviestLoad,
+  LARGE,
+  type PublisherPoint,
   type ServiceLimits,
+  SMALL,
+  writeReport,
 } from './report.ts';
 
 const list = (text: string) => text.split(',').filter(Boolean).map(Number);
@@ -272,15 +272,20 @@ async function endToEnd(pubsub: PubSub, firestore: Firestore, hookpipe: Contende
   // The subscription first, so that the processor reads its ack deadline and attempts at start-up as on Cloud Run.
   const processorPort = await freePort();
   await ensureTopology(pubsub, topology, { pushEndpoint: `http://127.0.0.1:${processorPort}/pubsub/push` });
-  const processor = await startServer('processor', 'processor/src/main.ts', {
-    HOOKPIPE_PUSH_AUTH: 'none',
-    HOOKPIPE_HANDLERS: built('bench/handlers.ts'),
-    HOOKPIPE_PUSH_SUBSCRIPTION: topology.pushSubscription,
-    HOOKPIPE_DEAD_LETTER_TOPIC: topology.deadLetterTopic,
-    HOOKPIPE_LEDGER_COLLECTION: ledger,
-    HOOKPIPE_ADMIN: 'false',
-    LOG_LEVEL: 'warn',
-  }, processorPort);
+  const processor = await startServer(
+    'processor',
+    'processor/src/main.ts',
+    {
+      HOOKPIPE_PUSH_AUTH: 'none',
+      HOOKPIPE_HANDLERS: built('bench/handlers.ts'),
+      HOOKPIPE_PUSH_SUBSCRIPTION: topology.pushSubscription,
+      HOOKPIPE_DEAD_LETTER_TOPIC: topology.deadLetterTopic,
+      HOOKPIPE_LEDGER_COLLECTION: ledger,
+      HOOKPIPE_ADMIN: 'false',
+      LOG_LEVEL: 'warn',
+    },
+    processorPort,
+  );
   const ingress = await startServer('hookpipe', hookpipe.script, { ...hookpipe.env, HOOKPIPE_TOPIC: topology.topic });
   const url = `http://127.0.0.1:${ingress.port}/webhooks/github`;
   const processed = async () => (await firestore.collection(ledger).where('status', '==', 'processed').count().get()).data().count;

@@ -19,7 +19,9 @@ before(async () => {
   tf = await readTerraform('infra');
   // The same compilation as the image's `npm run build`, into a scratch folder inside the repo so that the output
   // resolves node_modules as it does in the image.
-  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', OUT], { encoding: 'utf8' });
+  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', OUT], {
+    encoding: 'utf8',
+  });
   assert.equal(build.status, 0, build.stdout + build.stderr);
 });
 after(() => rmSync(OUT, { recursive: true, force: true }));
@@ -44,7 +46,11 @@ test("each service's entry point exists in the build output and starts (failing 
   for (const service of ['ingress', 'processor']) {
     const path = entry!.replace('$SERVICE', service).replace(/^dist\//, `${OUT}/`);
     assert.ok(existsSync(path), `${path} is built`);
-    const run = spawnSync(process.execPath, [path], { encoding: 'utf8', env: { PATH: process.env.PATH, HOOKPIPE_SOURCES: '', HOOKPIPE_PUSH_AUDIENCE: '' }, timeout: 20_000 });
+    const run = spawnSync(process.execPath, [path], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOOKPIPE_SOURCES: '', HOOKPIPE_PUSH_AUDIENCE: '' },
+      timeout: 20_000,
+    });
     assert.equal(run.status, 2, run.stderr);
     assert.match(run.stderr, new RegExp(`^${service}: configuration is not valid`));
   }
@@ -68,7 +74,8 @@ test('cloudbuild.yaml lints, tests, builds and pushes the images Terraform deplo
     images: string[];
   };
   const ids = build.steps.map((step) => step.id);
-  for (const step of build.steps) for (const dependency of step.waitFor ?? []) assert.ok(ids.includes(dependency), `${step.id} waits for ${dependency}`);
+  for (const step of build.steps)
+    for (const dependency of step.waitFor ?? []) assert.ok(ids.includes(dependency), `${step.id} waits for ${dependency}`);
   const npmRuns = build.steps.flatMap((step) => [step.args.join(' '), ...step.args]).join('\n');
   assert.match(npmRuns, /run typecheck/);
   assert.match(npmRuns, /npm test/);
@@ -80,7 +87,11 @@ test('cloudbuild.yaml lints, tests, builds and pushes the images Terraform deplo
 
   // The image names: Terraform's local.ingress_image is <region>-docker.pkg.dev/<project>/<repository>/<name>:<tag>.
   const withSubstitutions = (text: string) =>
-    text.replaceAll('${_REGION}', '${var.region}').replaceAll('$PROJECT_ID', '${var.project_id}').replaceAll('${_REPOSITORY}', String(tf.locals.repository)).replace(/:\$COMMIT_SHA$/, '');
+    text
+      .replaceAll('${_REGION}', '${var.region}')
+      .replaceAll('$PROJECT_ID', '${var.project_id}')
+      .replaceAll('${_REPOSITORY}', String(tf.locals.repository))
+      .replace(/:\$COMMIT_SHA$/, '');
   for (const service of ['ingress', 'processor'] as const) {
     // Terraform's tag is `${coalesce(var.image_tag, ...)}`: compare what comes before it.
     const terraformImage = String(resolve(tf, tf.locals[`${service}_image`])).replace(/:\$\{[^}]*var\.image_tag[^}]*\}$/, '');

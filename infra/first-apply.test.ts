@@ -16,11 +16,14 @@ before(async () => {
 const SERVICES = ['google_cloud_run_v2_service.ingress', 'google_cloud_run_v2_service.processor'];
 
 const resources = () =>
-  Object.entries(tf.resources).flatMap(([type, byName]) => Object.entries(byName).map(([name, block]) => ({ address: `${type}.${name}`, block })));
+  Object.entries(tf.resources).flatMap(([type, byName]) =>
+    Object.entries(byName).map(([name, block]) => ({ address: `${type}.${name}`, block })),
+  );
 /** A resource's text without its depends_on, where a bare address is right even for a resource with a count. */
 const body = ({ depends_on: _, ...block }: Block) => JSON.stringify(block);
 const mentions = (text: string, address: string) => new RegExp(`\\b${address.replaceAll('.', '\\.')}\\b`).test(text);
-const isGated = (block: Block) => [block.count, block.for_each].some((value) => typeof value === 'string' && value.startsWith('${var.create_services ? '));
+const isGated = (block: Block) =>
+  [block.count, block.for_each].some((value) => typeof value === 'string' && value.startsWith('${var.create_services ? '));
 
 test('create_services = false leaves out exactly the Cloud Run services and what refers to them', () => {
   assert.equal(tf.variables.create_services?.type, '${bool}');
@@ -36,18 +39,29 @@ test('create_services = false leaves out exactly the Cloud Run services and what
       grew = true;
     }
   }
-  const gated = resources().filter(({ block }) => isGated(block)).map(({ address }) => address);
+  const gated = resources()
+    .filter(({ block }) => isGated(block))
+    .map(({ address }) => address);
   assert.deepEqual(gated.sort(), [...needsServices].sort());
   assert.ok(gated.includes('google_pubsub_subscription.push'), 'the push subscription needs the processor URL');
 
   // What steps 2 and 3 need is there after step 1.
-  for (const address of ['google_secret_manager_secret.source', 'google_artifact_registry_repository.images', 'google_artifact_registry_repository_iam_member.cloudbuild_pushes']) {
-    assert.ok(resources().some((r) => r.address === address && !isGated(r.block)), `${address} is created by the first apply`);
+  for (const address of [
+    'google_secret_manager_secret.source',
+    'google_artifact_registry_repository.images',
+    'google_artifact_registry_repository_iam_member.cloudbuild_pushes',
+  ]) {
+    assert.ok(
+      resources().some((r) => r.address === address && !isGated(r.block)),
+      `${address} is created by the first apply`,
+    );
   }
 });
 
 test('what refers to a service names its instance, and the outputs are null until the services exist', () => {
-  const counted = resources().filter(({ block }) => typeof block.count === 'string' && isGated(block)).map(({ address }) => address);
+  const counted = resources()
+    .filter(({ block }) => typeof block.count === 'string' && isGated(block))
+    .map(({ address }) => address);
   for (const { address, block } of resources()) {
     for (const other of counted) {
       const bare = new RegExp(`\\b${other.replaceAll('.', '\\.')}\\b(?!\\[0\\])`);
@@ -57,7 +71,11 @@ test('what refers to a service names its instance, and the outputs are null unti
   for (const [name, output] of Object.entries(tf.outputs)) {
     for (const other of counted) {
       if (!mentions(String(output.value), other)) continue;
-      assert.match(String(output.value), new RegExp(`^\\$\\{one\\(${other.replaceAll('.', '\\.')}\\[\\*\\]\\.\\w+\\)\\}$`), `output ${name}`);
+      assert.match(
+        String(output.value),
+        new RegExp(`^\\$\\{one\\(${other.replaceAll('.', '\\.')}\\[\\*\\]\\.\\w+\\)\\}$`),
+        `output ${name}`,
+      );
     }
   }
 });
@@ -72,7 +90,10 @@ test('a service is created only with image_tag, and an existing one keeps the im
     const lifecycle = first(service.lifecycle);
     assert.ok((lifecycle.ignore_changes as string[]).includes('${template[0].containers[0].image}'), `${name}: Cloud Build owns the image`);
     // With ignore_changes, an existing service's planned image is the deployed one; only a new one has the sentinel.
-    assert.equal(first(lifecycle.postcondition).condition, '${!endswith(self.template[0].containers[0].image, ":${local.unset_image_tag}")}');
+    assert.equal(
+      first(lifecycle.postcondition).condition,
+      '${!endswith(self.template[0].containers[0].image, ":${local.unset_image_tag}")}',
+    );
   }
 });
 
@@ -82,7 +103,10 @@ function commands(path: string, heading: string): string[] {
   const section = text.slice(text.indexOf(`\n${heading}\n`));
   assert.ok(section.length < text.length, `${path} has "${heading}"`);
   const block = /```sh\n([^]*?)```/.exec(section)?.[1] ?? '';
-  return block.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+  return block
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
 const flags = (line: string, flag: RegExp) => Object.fromEntries([...line.matchAll(flag)].map((m) => [m[1]!, m[2]!]));
@@ -106,7 +130,8 @@ function orderProblems(lines: string[]): string[] {
   const first: [string, number] = ['the first apply', lines.indexOf(applies[0] ?? '')];
   const second: [string, number] = ['the second apply', lines.indexOf(applies[1] ?? '')];
   if (foundation?.create_services !== 'false') problems.push('the first apply does not set create_services=false');
-  if (services && ('create_services' in services || !services.image_tag)) problems.push('the second apply must create the services, with image_tag');
+  if (services && ('create_services' in services || !services.image_tag))
+    problems.push('the second apply must create the services, with image_tag');
   for (const key of ['project_id', 'region']) if (foundation?.[key] !== services?.[key]) problems.push(`the two applies differ in ${key}`);
 
   const secretId = String(tf.resources.google_secret_manager_secret!.source!.secret_id);
@@ -119,11 +144,15 @@ function orderProblems(lines: string[]): string[] {
   const substitutions = flags(lines[build[1]] ?? '', /[=,](_?[A-Z_]+)=([^,\s]+)/g);
   if (substitutions._DEPLOY !== 'false') problems.push('the first build does not skip the deploy steps (_DEPLOY=false)');
   if (substitutions._REGION !== foundation?.region) problems.push('the build pushes to another region than Terraform uses');
-  if (!substitutions.COMMIT_SHA || substitutions.COMMIT_SHA !== services?.image_tag) problems.push('the services are not created with the commit the build pushed');
+  if (!substitutions.COMMIT_SHA || substitutions.COMMIT_SHA !== services?.image_tag)
+    problems.push('the services are not created with the commit the build pushed');
   // One shell variable for both steps: asking git again in step 4 would name a commit never built after a new commit.
   const variable = /^\$(\w+)$/.exec(substitutions.COMMIT_SHA ?? '')?.[1];
   if (!variable) problems.push('the commit is not kept in a shell variable for the build and the second apply');
-  const commit: [string, number] = ['the commit', variable ? index(`${variable}=`, new RegExp(`^${variable}=\\$\\(git rev-parse HEAD\\)$`)) : -1];
+  const commit: [string, number] = [
+    'the commit',
+    variable ? index(`${variable}=`, new RegExp(`^${variable}=\\$\\(git rev-parse HEAD\\)$`)) : -1,
+  ];
   const url: [string, number] = ['the ingress URL', index('the ingress URL', /terraform -chdir=infra output -raw ingress_url/)];
 
   before(init, first);
@@ -165,11 +194,17 @@ test('cloudbuild.yaml deploys by default and skips only its deploy steps with _D
     assert.equal(step.entrypoint, 'bash');
     assert.match(step.args.join(' '), /^-c \[ "\$\{_DEPLOY\}" = false \] \|\| gcloud run services update /);
   }
-  assert.ok(!build.steps.some((step) => !deploys.includes(step) && step.args.join(' ').includes('_DEPLOY')), 'tests, builds and pushes always run');
+  assert.ok(
+    !build.steps.some((step) => !deploys.includes(step) && step.args.join(' ').includes('_DEPLOY')),
+    'tests, builds and pushes always run',
+  );
 });
 
 test('infra/README.md names every .tf file, variable and output', () => {
   const readme = readFileSync('infra/README.md', 'utf8');
   const names = [...readdirSync('infra').filter((file) => file.endsWith('.tf')), ...Object.keys(tf.variables), ...Object.keys(tf.outputs)];
-  assert.deepEqual(names.filter((name) => !readme.includes(`\`${name}\``)), []);
+  assert.deepEqual(
+    names.filter((name) => !readme.includes(`\`${name}\``)),
+    [],
+  );
 });

@@ -4,7 +4,7 @@
 // Cloud Run's request timeout cuts the request off.
 import assert from 'node:assert/strict';
 import { afterEach, before, mock, test } from 'node:test';
-import { readIngressConfig, type IngressConfig } from '../ingress/src/config.ts';
+import { type IngressConfig, readIngressConfig } from '../ingress/src/config.ts';
 import { createBoundedPublisher, type TopicPort } from '../ingress/src/publisher.ts';
 import { LATE_BYTES_SHARE_OF_MEMORY } from '../ingress/src/shedding.ts';
 import { parseMemoryQuantity } from '../shared/src/settings.ts';

@@ -16,11 +16,14 @@ type Entry = Record<string, unknown>;
 
 /** The filter as a list of clauses joined by AND; anything else it might grow fails here rather than in production. */
 function matcher(filter: string): (entry: Entry) => boolean {
-  const clauses = filter.trim().split(/\s+AND\s+/).map((clause) => {
-    const match = /^([A-Za-z_.]+)(=|:)"([^"]*)"$/.exec(clause);
-    assert.ok(match, `a clause this test understands: ${clause}`);
-    return { path: match[1]!.split('.'), operator: match[2]!, value: match[3]! };
-  });
+  const clauses = filter
+    .trim()
+    .split(/\s+AND\s+/)
+    .map((clause) => {
+      const match = /^([A-Za-z_.]+)(=|:)"([^"]*)"$/.exec(clause);
+      assert.ok(match, `a clause this test understands: ${clause}`);
+      return { path: match[1]!.split('.'), operator: match[2]!, value: match[3]! };
+    });
   return (entry) =>
     clauses.every(({ path, operator, value }) => {
       const field = path.reduce<unknown>((node, key) => (node as Entry | undefined)?.[key], entry);
@@ -40,12 +43,16 @@ test("the exclusion drops the ingress's request-log entries that carry Meta's ve
   const filter = String(exclusion.filter).replaceAll('${var.project_id}', 'my-project');
   const excluded = matcher(filter);
   const ingress = String(tf.locals.ingress_service);
-  const handshake = 'https://hookpipe-ingress-abc-ew.a.run.app/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=s3cr3t&hub.challenge=42';
+  const handshake =
+    'https://hookpipe-ingress-abc-ew.a.run.app/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=s3cr3t&hub.challenge=42';
 
   assert.ok(excluded(requestLog(ingress, handshake)), 'the handshake with the token is not stored');
   assert.ok(excluded(requestLog(ingress, handshake.replace('hub.verify_token', 'HUB.VERIFY_TOKEN'))), 'whatever the case');
   assert.ok(!excluded(requestLog(ingress, 'https://hookpipe-ingress-abc-ew.a.run.app/webhooks/whatsapp')), 'webhook POSTs are kept');
-  assert.ok(!excluded(requestLog(ingress, 'https://hookpipe-ingress-abc-ew.a.run.app/webhooks/x?crc_token=abc')), 'other handshakes are kept');
+  assert.ok(
+    !excluded(requestLog(ingress, 'https://hookpipe-ingress-abc-ew.a.run.app/webhooks/x?crc_token=abc')),
+    'other handshakes are kept',
+  );
   assert.ok(!excluded(requestLog(String(tf.locals.processor_service), handshake)), 'only the ingress');
   const stdout = { ...requestLog(ingress, handshake), logName: 'projects/my-project/logs/run.googleapis.com%2Fstdout' };
   assert.ok(!excluded(stdout), "the ingress's own log lines are kept (they carry no query string)");

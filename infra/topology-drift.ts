@@ -7,7 +7,8 @@ import { containerEnv, first, resource, type Terraform } from '../test/support/t
 export function topologyDrift(tf: Terraform, topology: Topology, ledgerCollection: string): string[] {
   const problems: string[] = [];
   const expect = (what: string, actual: unknown, expected: unknown) => {
-    if (JSON.stringify(actual) !== JSON.stringify(expected)) problems.push(`${what}: Terraform has ${JSON.stringify(actual)}, the topology ${JSON.stringify(expected)}`);
+    if (JSON.stringify(actual) !== JSON.stringify(expected))
+      problems.push(`${what}: Terraform has ${JSON.stringify(actual)}, the topology ${JSON.stringify(expected)}`);
   };
   const get = (type: string, name: string) => {
     try {
@@ -48,15 +49,24 @@ export function topologyDrift(tf: Terraform, topology: Topology, ledgerCollectio
 
   // Without these two grants dead-lettering fails silently.
   const agent = tf.locals.pubsub_service_agent;
-  if (typeof agent !== 'string' || !/^serviceAccount:service-\$\{data\.google_project\.this\.number\}@gcp-sa-pubsub\.iam\.gserviceaccount\.com$/.test(agent)) {
+  if (
+    typeof agent !== 'string' ||
+    !/^serviceAccount:service-\$\{data\.google_project\.this\.number\}@gcp-sa-pubsub\.iam\.gserviceaccount\.com$/.test(agent)
+  ) {
     problems.push(`pubsub_service_agent is not the Pub/Sub service agent: ${JSON.stringify(agent)}`);
   }
   const publishes = Object.values(tf.resources.google_pubsub_topic_iam_member ?? {}).some(
-    (grant) => grant.topic === '${google_pubsub_topic.dead_letter.name}' && grant.role === 'roles/pubsub.publisher' && grant.member === '${local.pubsub_service_agent}',
+    (grant) =>
+      grant.topic === '${google_pubsub_topic.dead_letter.name}' &&
+      grant.role === 'roles/pubsub.publisher' &&
+      grant.member === '${local.pubsub_service_agent}',
   );
   if (!publishes) problems.push('the Pub/Sub service agent is not granted roles/pubsub.publisher on the dead-letter topic');
   const subscribes = Object.values(tf.resources.google_pubsub_subscription_iam_member ?? {}).some(
-    (grant) => grant.subscription === '${google_pubsub_subscription.push[0].name}' && grant.role === 'roles/pubsub.subscriber' && grant.member === '${local.pubsub_service_agent}',
+    (grant) =>
+      grant.subscription === '${google_pubsub_subscription.push[0].name}' &&
+      grant.role === 'roles/pubsub.subscriber' &&
+      grant.member === '${local.pubsub_service_agent}',
   );
   if (!subscribes) problems.push('the Pub/Sub service agent is not granted roles/pubsub.subscriber on the push subscription');
 
@@ -81,7 +91,9 @@ function pushAudienceDrift(audience: unknown, processor: Record<string, unknown>
   const problems: string[] = [];
   const declared = processor.custom_audiences;
   if (!Array.isArray(declared) || !declared.includes(audience)) {
-    problems.push(`the processor's custom_audiences ${JSON.stringify(declared)} lack the push audience ${sent}: Cloud Run refuses every push`);
+    problems.push(
+      `the processor's custom_audiences ${JSON.stringify(declared)} lack the push audience ${sent}: Cloud Run refuses every push`,
+    );
   }
   const checked = containerEnv(first(first(processor.template ?? {}).containers ?? {}) ?? {}).HOOKPIPE_PUSH_AUDIENCE;
   if (checked !== audience) problems.push(`the processor checks HOOKPIPE_PUSH_AUDIENCE ${JSON.stringify(checked)}, pushes carry ${sent}`);

@@ -22,7 +22,10 @@ test('infra/*.tf says what shared/src/topology.ts says: names, attempts, backoff
 test('the check catches drift: an attempt count, a backoff, a name, a missing service-agent grant', () => {
   const attempts = clone();
   attempts.locals.max_delivery_attempts = 5;
-  assert.match(topologyDrift(attempts, TOPOLOGY, DEFAULT_LEDGER_COLLECTION).join('\n'), /max delivery attempts: Terraform has 5, the topology 10/);
+  assert.match(
+    topologyDrift(attempts, TOPOLOGY, DEFAULT_LEDGER_COLLECTION).join('\n'),
+    /max delivery attempts: Terraform has 5, the topology 10/,
+  );
 
   const backoff = clone();
   (first(backoff.resources.google_pubsub_subscription!.push!.retry_policy) as Record<string, unknown>).maximum_backoff = '300s';
@@ -34,11 +37,17 @@ test('the check catches drift: an attempt count, a backoff, a name, a missing se
 
   const ungranted = clone();
   delete ungranted.resources.google_pubsub_topic_iam_member!.service_agent_publishes_dead_letters;
-  assert.match(topologyDrift(ungranted, TOPOLOGY, DEFAULT_LEDGER_COLLECTION).join('\n'), /not granted roles\/pubsub.publisher on the dead-letter topic/);
+  assert.match(
+    topologyDrift(ungranted, TOPOLOGY, DEFAULT_LEDGER_COLLECTION).join('\n'),
+    /not granted roles\/pubsub.publisher on the dead-letter topic/,
+  );
 
   const unsubscribed = clone();
   delete unsubscribed.resources.google_pubsub_subscription_iam_member!.service_agent_subscribes_push;
-  assert.match(topologyDrift(unsubscribed, TOPOLOGY, DEFAULT_LEDGER_COLLECTION).join('\n'), /not granted roles\/pubsub.subscriber on the push subscription/);
+  assert.match(
+    topologyDrift(unsubscribed, TOPOLOGY, DEFAULT_LEDGER_COLLECTION).join('\n'),
+    /not granted roles\/pubsub.subscriber on the push subscription/,
+  );
 });
 
 test('one push audience: the subscription sends it, the processor service admits it (custom_audiences), the processor checks it', () => {
@@ -58,15 +67,25 @@ test('the check catches a push audience that Cloud Run or the processor would re
   };
   const processor = (copy: Terraform) => copy.resources.google_cloud_run_v2_service!.processor!;
   const oidc = (copy: Terraform) => first(first(copy.resources.google_pubsub_subscription!.push!.push_config).oidc_token);
-  const env = (copy: Terraform) => (first(first(first(first(processor(copy).template).containers).dynamic).env) as { for_each: Block }).for_each;
+  const env = (copy: Terraform) =>
+    (first(first(first(first(processor(copy).template).containers).dynamic).env) as { for_each: Block }).for_each;
   const audience = 'https://hookpipe-processor/pubsub/push';
 
-  assert.match(drift((copy) => delete processor(copy).custom_audiences), /custom_audiences undefined lack the push audience "https:\/\/hookpipe-processor\/pubsub\/push": Cloud Run refuses every push/);
-  assert.match(drift((copy) => (processor(copy).custom_audiences = ['https://elsewhere'])), /custom_audiences \["https:\/\/elsewhere"\] lack the push audience/);
+  assert.match(
+    drift((copy) => delete processor(copy).custom_audiences),
+    /custom_audiences undefined lack the push audience "https:\/\/hookpipe-processor\/pubsub\/push": Cloud Run refuses every push/,
+  );
+  assert.match(
+    drift((copy) => (processor(copy).custom_audiences = ['https://elsewhere'])),
+    /custom_audiences \["https:\/\/elsewhere"\] lack the push audience/,
+  );
   const moved = drift((copy) => (oidc(copy).audience = 'https://hookpipe-processor/other'));
   assert.match(moved, /lack the push audience "https:\/\/hookpipe-processor\/other"/);
   assert.ok(moved.includes(`checks HOOKPIPE_PUSH_AUDIENCE "${audience}", pushes carry "https://hookpipe-processor/other"`));
-  assert.match(drift((copy) => (oidc(copy).audience = '${google_cloud_run_v2_service.processor[0].uri}')), /OIDC audience is not one fixed value/);
+  assert.match(
+    drift((copy) => (oidc(copy).audience = '${google_cloud_run_v2_service.processor[0].uri}')),
+    /OIDC audience is not one fixed value/,
+  );
   const checked = drift((copy) => (env(copy).HOOKPIPE_PUSH_AUDIENCE = 'https://hookpipe-processor'));
   assert.ok(checked.includes(`checks HOOKPIPE_PUSH_AUDIENCE "https://hookpipe-processor", pushes carry "${audience}"`));
 });
@@ -75,7 +94,11 @@ test('least privilege: the ingress only publishes to the events topic and reads 
   const grantsOf = (member: string) =>
     Object.entries(tf.resources)
       .filter(([type]) => type.endsWith('_iam_member'))
-      .flatMap(([type, byName]) => Object.values(byName).filter((grant) => grant.member === member).map((grant) => `${type} ${grant.role} ${grant.topic ?? grant.subscription ?? grant.secret_id ?? grant.name ?? grant.project}`));
+      .flatMap(([type, byName]) =>
+        Object.values(byName)
+          .filter((grant) => grant.member === member)
+          .map((grant) => `${type} ${grant.role} ${grant.topic ?? grant.subscription ?? grant.secret_id ?? grant.name ?? grant.project}`),
+      );
   assert.deepEqual(grantsOf('${google_service_account.ingress.member}').sort(), [
     'google_pubsub_topic_iam_member roles/pubsub.publisher ${google_pubsub_topic.events.name}',
     'google_pubsub_topic_iam_member roles/pubsub.viewer ${google_pubsub_topic.events.name}',
@@ -94,7 +117,10 @@ test('least privilege: the ingress only publishes to the events topic and reads 
 
 test('the processor is private and configured as the topology says; the ingress is public with CPU boost and warm instances', () => {
   const invokers = Object.values(tf.resources.google_cloud_run_v2_service_iam_member!);
-  assert.deepEqual(invokers.filter((grant) => grant.member === 'allUsers').map((grant) => grant.name), ['${google_cloud_run_v2_service.ingress[0].name}']);
+  assert.deepEqual(
+    invokers.filter((grant) => grant.member === 'allUsers').map((grant) => grant.name),
+    ['${google_cloud_run_v2_service.ingress[0].name}'],
+  );
 
   const processor = resource(tf, 'google_cloud_run_v2_service', 'processor');
   const settings = containerEnv(first(first(processor.template).containers));

@@ -2,12 +2,12 @@
 // PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST point at running ones, creates the topology with the processor's
 // push subscription, runs each service as its own process (configured from the environment only, as on Cloud
 // Run) and prints their JSON logs as short readable lines.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createPubSub } from '../shared/src/pubsub.ts';
 import { ensureTopology, TOPOLOGY } from '../shared/src/topology.ts';
-import { LOCAL_PROJECT, startEmulator, type Emulator } from './emulators.ts';
+import { type Emulator, LOCAL_PROJECT, startEmulator } from './emulators.ts';
 
 const INGRESS_PORT = Number(process.env.INGRESS_PORT ?? 8080);
 const PROCESSOR_PORT = Number(process.env.PROCESSOR_PORT ?? 8081);
@@ -97,14 +97,20 @@ async function main(): Promise<void> {
   env.METADATA_SERVER_DETECTION ??= 'none';
   process.env.METADATA_SERVER_DETECTION = env.METADATA_SERVER_DETECTION;
   env.HOOKPIPE_SOURCES ??= 'config/sources.local.yaml';
-  say(`Pub/Sub emulator at ${env.PUBSUB_EMULATOR_HOST}, Firestore emulator at ${env.FIRESTORE_EMULATOR_HOST}, project ${env.GOOGLE_CLOUD_PROJECT}`);
+  say(
+    `Pub/Sub emulator at ${env.PUBSUB_EMULATOR_HOST}, Firestore emulator at ${env.FIRESTORE_EMULATOR_HOST}, project ${env.GOOGLE_CLOUD_PROJECT}`,
+  );
 
   process.env.PUBSUB_EMULATOR_HOST = env.PUBSUB_EMULATOR_HOST;
   // So that `hookpipe dlq ...` and `hookpipe events ...` in another terminal find these emulators.
   mkdirSync('.hookpipe', { recursive: true });
   writeFileSync(
     '.hookpipe/local.json',
-    JSON.stringify({ PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST, FIRESTORE_EMULATOR_HOST: env.FIRESTORE_EMULATOR_HOST, GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT }),
+    JSON.stringify({
+      PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST,
+      FIRESTORE_EMULATOR_HOST: env.FIRESTORE_EMULATOR_HOST,
+      GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT,
+    }),
   );
   const pubsub = createPubSub(env.GOOGLE_CLOUD_PROJECT);
   const pushEndpoint = `http://127.0.0.1:${PROCESSOR_PORT}/pubsub/push`;
@@ -119,7 +125,10 @@ async function main(): Promise<void> {
   const processor = run('processor', 'processor/src/main.ts', { ...env, PORT: String(PROCESSOR_PORT), HOOKPIPE_PUSH_AUTH: 'none' });
   // Locally every accepted webhook is shown; in production those lines are debug (Cloud Run logs each request).
   const ingress = run('ingress', 'ingress/src/main.ts', { LOG_LEVEL: 'debug', ...env, PORT: String(INGRESS_PORT) });
-  await Promise.all([waitFor(`http://127.0.0.1:${PROCESSOR_PORT}/healthz`, processor), waitFor(`http://127.0.0.1:${INGRESS_PORT}/healthz`, ingress)]);
+  await Promise.all([
+    waitFor(`http://127.0.0.1:${PROCESSOR_PORT}/healthz`, processor),
+    waitFor(`http://127.0.0.1:${INGRESS_PORT}/healthz`, ingress),
+  ]);
 
   say(`
 hookpipe is running.

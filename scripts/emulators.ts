@@ -1,6 +1,6 @@
 // Starts Google's official Pub/Sub and Firestore emulators (through gcloud) on free ports, waits until they
 // answer, and stops them with their Java children. Used by `npm start`, `npm test` and the benchmarks.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -98,7 +98,9 @@ async function launch(kind: EmulatorKind, options: { port?: number; timeoutMs?: 
 
   const exited = new Promise<Error>((resolve) => {
     child.once('error', (error: NodeJS.ErrnoException) =>
-      resolve(new Error(error.code === 'ENOENT' ? `gcloud was not found on PATH. ${INSTALL_HINT[kind]}` : `${kind} emulator: ${error.message}`)),
+      resolve(
+        new Error(error.code === 'ENOENT' ? `gcloud was not found on PATH. ${INSTALL_HINT[kind]}` : `${kind} emulator: ${error.message}`),
+      ),
     );
     child.once('exit', (code) => {
       running.delete(child);

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOCAL_PROJECT, startEmulator, type Emulator } from './emulators.ts';
+import { type Emulator, LOCAL_PROJECT, startEmulator } from './emulators.ts';
 
 const ROOTS = ['shared', 'ingress', 'processor', 'ops', 'cli', 'scripts', 'infra', 'test'];
 const SKIP = new Set(['node_modules', 'dist', '.tools', '.git']);
@@ -51,7 +51,11 @@ if (filters.length === 0 && !reliability) {
 }
 
 const emulators: Emulator[] = [];
-const env: NodeJS.ProcessEnv = { ...process.env, GOOGLE_CLOUD_PROJECT: process.env.GOOGLE_CLOUD_PROJECT ?? LOCAL_PROJECT, METADATA_SERVER_DETECTION: 'none' };
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  GOOGLE_CLOUD_PROJECT: process.env.GOOGLE_CLOUD_PROJECT ?? LOCAL_PROJECT,
+  METADATA_SERVER_DETECTION: 'none',
+};
 let code = 1;
 try {
   const wanted = (['pubsub', 'firestore'] as const).filter((kind) => !env[`${kind.toUpperCase()}_EMULATOR_HOST`]);
@@ -62,7 +66,11 @@ try {
   console.log(`emulators: pubsub ${env.PUBSUB_EMULATOR_HOST}, firestore ${env.FIRESTORE_EMULATOR_HOST}`);
   // The reliability scenarios load the machine on purpose: one at a time.
   const concurrency = reliability ? 1 : 4;
-  code = await run(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...testOptions, ...files], env);
+  code = await run(
+    process.execPath,
+    ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...testOptions, ...files],
+    env,
+  );
 } finally {
   await Promise.all(emulators.map((emulator) => emulator.stop()));
 }

@@ -6,10 +6,10 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { z } from 'zod';
-import { PermanentError } from '../shared/src/errors.ts';
 import { defineHandler } from '../processor/src/handlers.ts';
+import { PermanentError } from '../shared/src/errors.ts';
 import { startPipeline } from './support/pipeline.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -84,10 +84,14 @@ test('an operator lists dead letters, filters, reads one, replays it, and sees i
 
   await page.click('#tab-events');
   const processedCell = `#event-rows tr[data-delivery-id="${failing}"] td.status-processed`;
-  await waitFor('the replayed event shown as processed', async () => {
-    await page.click('#events-filter button[type=submit]');
-    return (await page.locator(processedCell).count()) === 1;
-  }, 20_000);
+  await waitFor(
+    'the replayed event shown as processed',
+    async () => {
+      await page.click('#events-filter button[type=submit]');
+      return (await page.locator(processedCell).count()) === 1;
+    },
+    20_000,
+  );
   await page.screenshot({ path: join(tmpdir(), 'hookpipe-admin.png'), fullPage: true });
   assert.equal((await pipeline.ledger(failing))?.status, 'processed');
   assert.equal((await pipeline.ledger(other))?.status, 'dead-lettered');

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { rssBytes } from './reliability/support.ts';
-import { isolatedTopology, tap, testPubSub, type Tap } from './support/pubsub.ts';
-import { spawnService, type ServiceProcess } from './support/services.ts';
+import { isolatedTopology, type Tap, tap, testPubSub } from './support/pubsub.ts';
+import { type ServiceProcess, spawnService } from './support/services.ts';
 import { STRIPE_SECRET, stripeWebhook } from './support/stripe.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -124,7 +124,14 @@ test('large unsigned bodies past the budget get 503 unread; signed small webhook
   const baseline = await rssBytes(ingress.child.pid!);
   let peak = baseline;
   // A sample that fails means the process is gone, which the exit-code assertion below reports.
-  const sampler = setInterval(() => void rssBytes(ingress.child.pid!).then((rss) => (peak = Math.max(peak, rss)), () => undefined), 25);
+  const sampler = setInterval(
+    () =>
+      void rssBytes(ingress.child.pid!).then(
+        (rss) => (peak = Math.max(peak, rss)),
+        () => undefined,
+      ),
+    25,
+  );
 
   try {
     // More strangers than the budget holds, each declaring 2,000,000 bytes and sending 1 KiB of them.
@@ -149,7 +156,10 @@ test('large unsigned bodies past the budget get 503 unread; signed small webhook
     const small = Array.from({ length: 20 }, () => stripeWebhook(port));
     const wave = Array.from({ length: 20 }, () => hostilePost(port));
     const statuses = await Promise.all(small.map((webhook) => webhook.status()));
-    assert.deepEqual(statuses, small.map(() => 202));
+    assert.deepEqual(
+      statuses,
+      small.map(() => 202),
+    );
     await waitFor('the second wave refused', () => wave.every((exchange) => exchange.head !== undefined));
     assert.ok(wave.every((exchange) => /^HTTP\/1\.1 503 /.test(exchange.head!)));
     const onTopic = await events.waitForCount(5 + small.length);
@@ -173,7 +183,10 @@ test('large unsigned bodies past the budget get 503 unread; signed small webhook
     const arrived = await events.waitForCount(5 + small.length + 1);
     assert.equal(arrived.at(-1)!.attributes.deliveryId, retried.delivery);
     assert.equal(arrived.at(-1)!.data.length, LARGE);
-    assert.deepEqual(ingress.logs.filter((entry) => entry.severity === 'ERROR' || entry.severity === 'CRITICAL'), []);
+    assert.deepEqual(
+      ingress.logs.filter((entry) => entry.severity === 'ERROR' || entry.severity === 'CRITICAL'),
+      [],
+    );
     // Each refusal was logged as a deferral, the warning a provider's retry deserves, not as a failure.
     const deferred = ingress.logs.filter((entry) => entry.message === 'webhook deferred' && entry.code === 'overloaded');
     assert.ok(deferred.length >= HOSTILE - ADMITTED + wave.length);

@@ -6,9 +6,9 @@ import { request as httpRequest } from 'node:http';
 import { after, before, test } from 'node:test';
 import { startIngress } from '../ingress/src/main.ts';
 import type { Topology } from '../shared/src/topology.ts';
-import { isolatedTopology, tap, testPubSub, type Tap } from './support/pubsub.ts';
+import { isolatedTopology, type Tap, tap, testPubSub } from './support/pubsub.ts';
 import { spawnIngress } from './support/services.ts';
-import { LOCAL_SOURCES, stripeWebhook, type StripeWebhook } from './support/stripe.ts';
+import { LOCAL_SOURCES, type StripeWebhook, stripeWebhook } from './support/stripe.ts';
 import { waitFor } from './support/wait.ts';
 
 const pubsub = testPubSub();
@@ -140,7 +140,11 @@ test('SIGTERM: requests under way finish with 202, later ones are refused, it ex
 
     assert.equal(code, 0);
     assert.ok(at - signalledAt < 10_000, `exited ${at - signalledAt} ms after SIGTERM`);
-    assert.deepEqual(heldStatuses, held.map(() => 202), 'every request the ingress had when signalled is answered 202');
+    assert.deepEqual(
+      heldStatuses,
+      held.map(() => 202),
+      'every request the ingress had when signalled is answered 202',
+    );
     assert.ok([503, 0].includes(late), `a request after the signal got ${late}`);
     for (const status of statuses) assert.ok([202, 503, 0].includes(status), `status ${status}`);
     const accepted = [first, ...held.map((request) => request.webhook), ...racing.filter((_, i) => statuses[i] === 202)].map((w) => w.id);

@@ -5,18 +5,18 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import { z } from 'zod';
-import type { Firestore } from '@google-cloud/firestore';
-import { openTopic } from '../shared/src/pubsub.ts';
-import type { Topology } from '../shared/src/topology.ts';
-import { defineHandler } from '../processor/src/handlers.ts';
-import { openOps, readOpsConfig, type Ops } from '../ops/src/context.ts';
+import { type Ops, openOps, readOpsConfig } from '../ops/src/context.ts';
 import { DeadLetterQueue, type RedriveSummary } from '../ops/src/dead-letter-queue.ts';
 import { FORCE_WINDOWS_COLLECTION, forceReplayReader, windowFromFirestore } from '../ops/src/force-windows.ts';
 import type { ScanLimits } from '../ops/src/scan-limits.ts';
 import { PENDING_WINDOW_MS, seekSubscription } from '../ops/src/seek.ts';
 import { createAdminApp } from '../processor/src/admin/api.ts';
+import { defineHandler } from '../processor/src/handlers.ts';
+import { openTopic } from '../shared/src/pubsub.ts';
+import type { Topology } from '../shared/src/topology.ts';
 import { testFirestore, uniqueCollection } from './support/firestore.ts';
 import { captureLogs } from './support/log-capture.ts';
 import { startPipeline } from './support/pipeline.ts';
@@ -157,8 +157,14 @@ test('a replayed dead letter keeps its ordering key, and events of one key go ba
   try {
     assert.equal((await ops.deadLetters.redrive({ filter: {}, maxReplays: 5 })).replayed, 5);
     const received = await events.waitForCount(5, 20_000);
-    assert.deepEqual(received.map((m) => m.orderingKey), Array(5).fill('pi_123'));
-    assert.deepEqual(received.map((m) => m.attributes.deliveryId), ids);
+    assert.deepEqual(
+      received.map((m) => m.orderingKey),
+      Array(5).fill('pi_123'),
+    );
+    assert.deepEqual(
+      received.map((m) => m.attributes.deliveryId),
+      ids,
+    );
   } finally {
     await events.close();
     await ops.close();
@@ -189,7 +195,10 @@ test('"republished but not acked" is counted apart from "failed", each with its 
       },
     });
     assert.deepEqual(counts(afterPublish), { replayed: 0, ackFailed: 1, failed: 0 });
-    assert.deepEqual(afterPublish.failures.map((f) => [f.deliveryId, f.stage]), [[crashed, 'ack']]);
+    assert.deepEqual(
+      afterPublish.failures.map((f) => [f.deliveryId, f.stage]),
+      [[crashed, 'ack']],
+    );
 
     const notSent = await broken.redrive({ filter: { source: 'github' }, maxReplays: 5 });
     assert.deepEqual(counts(notSent), { replayed: 0, ackFailed: 0, failed: 1 });
@@ -243,7 +252,10 @@ test('a forced seek that fails leaves no force window: a plain seek afterwards r
     } as unknown as PubSub;
     await assert.rejects(seekSubscription({ pubsub: refusingSeeks, firestore, subscription, since, force: true }), /the seek failed/);
     // While the seek ran, its redeliveries would have found the window, pending, with a short life.
-    assert.deepEqual(duringSeek.map((w) => w.state), ['pending']);
+    assert.deepEqual(
+      duringSeek.map((w) => w.state),
+      ['pending'],
+    );
     assert.equal(duringSeek[0]!.expireAt.getTime() - Date.now() <= PENDING_WINDOW_MS, true);
     assert.deepEqual(await windowsNow(), [], 'removed once the seek failed');
 
@@ -268,10 +280,13 @@ test('a forced seek keeps one window per request, active until the retention has
   assert.notEqual(first.window!.requestId, second.window!.requestId);
 
   const windows = await windowsOf(collection);
-  assert.deepEqual(windows.map((w) => [w.requestId, w.state, w.subscription]).sort(), [
-    [first.window!.requestId, 'active', topology.pushSubscription],
-    [second.window!.requestId, 'active', topology.pushSubscription],
-  ].sort());
+  assert.deepEqual(
+    windows.map((w) => [w.requestId, w.state, w.subscription]).sort(),
+    [
+      [first.window!.requestId, 'active', topology.pushSubscription],
+      [second.window!.requestId, 'active', topology.pushSubscription],
+    ].sort(),
+  );
   for (const window of windows) {
     assert.equal(window.expireAt.getTime() - window.createdAt.getTime(), 600_000, 'creation + the subscription retention');
   }
@@ -325,11 +340,18 @@ test('rebinding-style and cross-site calls are refused 403 and change nothing; t
       body: JSON.stringify({ since: new Date(Date.now() - 60_000).toISOString(), force: true }),
     });
     assert.equal(seek.status, 403);
-    assert.deepEqual((await ops.deadLetters.list({})).items.map((i) => i.deliveryId), [id], 'nothing replayed');
+    assert.deepEqual(
+      (await ops.deadLetters.list({})).items.map((i) => i.deliveryId),
+      [id],
+      'nothing replayed',
+    );
 
     const listed = await app.request('/api/dead-letters', { headers: fromPage('GET') });
     assert.equal(listed.status, 200);
-    assert.deepEqual(((await listed.json()) as { items: Array<{ deliveryId: string }> }).items.map((i) => i.deliveryId), [id]);
+    assert.deepEqual(
+      ((await listed.json()) as { items: Array<{ deliveryId: string }> }).items.map((i) => i.deliveryId),
+      [id],
+    );
   } finally {
     await ops.close();
   }

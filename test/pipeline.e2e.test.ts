@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Message } from '@google-cloud/pubsub';
 import { z } from 'zod';
-import { PermanentError } from '../shared/src/errors.ts';
 import { defineHandler } from '../processor/src/handlers.ts';
 import { startProcessor } from '../processor/src/main.ts';
+import { PermanentError } from '../shared/src/errors.ts';
 import { pipelineEnv, startPipeline } from './support/pipeline.ts';
-import { AUDIENCE, publicKey, PUSHER, signToken } from './support/push-keys.ts';
+import { AUDIENCE, PUSHER, publicKey, signToken } from './support/push-keys.ts';
 import { waitFor } from './support/wait.ts';
 
 const MAX_ATTEMPTS = 5;
@@ -69,7 +69,10 @@ test('the same delivery twice runs the handler once; the second is acked as a du
 test('a handler failing twice then succeeding ends processed on attempt 3', async () => {
   await sendStripe('evt_flaky_1');
   await pipeline.logs.waitForOutcome('evt_flaky_1', 'processed', 1, 30_000);
-  assert.deepEqual(pipeline.logs.deliveries('evt_flaky_1').map((e) => e.outcome), ['retry', 'retry', 'processed']);
+  assert.deepEqual(
+    pipeline.logs.deliveries('evt_flaky_1').map((e) => e.outcome),
+    ['retry', 'retry', 'processed'],
+  );
   const entry = await ledger('evt_flaky_1');
   assert.equal(entry?.status, 'processed');
   assert.equal(entry?.attempts, 3);

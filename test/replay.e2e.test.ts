@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, test } from 'node:test';
 import { z } from 'zod';
-import { PermanentError } from '../shared/src/errors.ts';
-import { defineHandler } from '../processor/src/handlers.ts';
 import { seekSubscription } from '../ops/src/seek.ts';
+import { defineHandler } from '../processor/src/handlers.ts';
+import { PermanentError } from '../shared/src/errors.ts';
 import { startPipeline } from './support/pipeline.ts';
 import { tap } from './support/pubsub.ts';
 import { LOCAL_SOURCES } from './support/stripe.ts';
@@ -70,10 +70,14 @@ test('the new user flow: 20 webhooks dead-letter, the handler is fixed, a replay
     { matched: 20, replayed: 20, failed: 0, skipped: 0 },
   );
 
-  await waitFor('20 replayed events processed', async () => {
-    const entries = await Promise.all(stripeIds.map((id) => pipeline.ledger(id)));
-    return entries.every((e) => e?.status === 'processed');
-  }, 30_000);
+  await waitFor(
+    '20 replayed events processed',
+    async () => {
+      const entries = await Promise.all(stripeIds.map((id) => pipeline.ledger(id)));
+      return entries.every((e) => e?.status === 'processed');
+    },
+    30_000,
+  );
   for (const id of stripeIds) assert.equal(payments.runs.get(id), 1, `${id} ran once`);
   assert.equal((await pipeline.ledger(stripeIds[0]!))!.replayCount, 1);
   assert.deepEqual((await deadLetterIds()).length, 3, 'the non-matching github dead letters stayed');
@@ -85,7 +89,11 @@ test('declining the confirmation, or a filter matching nothing, leaves every dea
   await waitFor('two dead letters', async () => (await deadLetterIds()).length === 2, 30_000);
   payments.broken = false;
   let asked = -1;
-  const declined = await pipeline.ops.deadLetters.redrive({ filter: {}, maxReplays: 5, confirm: async (count) => ((asked = count), false) });
+  const declined = await pipeline.ops.deadLetters.redrive({
+    filter: {},
+    maxReplays: 5,
+    confirm: async (count) => ((asked = count), false),
+  });
   assert.equal(asked, 2, 'the count was shown');
   assert.deepEqual({ matched: declined.matched, replayed: declined.replayed }, { matched: 2, replayed: 0 });
   const none = await pipeline.ops.deadLetters.redrive({ filter: { source: 'nope' }, maxReplays: 5 });
@@ -142,7 +150,13 @@ test('a dead-lettered event keeps its ordering key, and its redrive republishes 
   const id = `evt_ordered_${Date.now()}`;
   const message = {
     data: Buffer.from(JSON.stringify({ id, object: 'event', data: { object: { id: 'pi_ordered' } } })).toString('base64'),
-    attributes: { source: 'stripe', provider: 'stripe', deliveryId: id, receivedAt: new Date().toISOString(), contentType: 'application/json' },
+    attributes: {
+      source: 'stripe',
+      provider: 'stripe',
+      deliveryId: id,
+      receivedAt: new Date().toISOString(),
+      contentType: 'application/json',
+    },
     messageId: `m-${id}`,
     publishTime: new Date().toISOString(),
     orderingKey: 'pi_ordered',
@@ -154,7 +168,11 @@ test('a dead-lettered event keeps its ordering key, and its redrive republishes 
   });
   assert.equal(push.status, 204, 'dead-lettered, acked once the dead-letter publish was confirmed');
   // The dead-letter topic's subscriptions have no message ordering (as in infra/pubsub.tf): the keyed publish still lands.
-  const dead = await waitFor(`${id} dead-lettered`, () => pipeline.deadLetters.messages.find((m) => m.attributes.deliveryId === id), 30_000);
+  const dead = await waitFor(
+    `${id} dead-lettered`,
+    () => pipeline.deadLetters.messages.find((m) => m.attributes.deliveryId === id),
+    30_000,
+  );
   assert.equal(dead.orderingKey, 'pi_ordered', "the processor's own dead-letter publish keeps the message's key");
   assert.equal(dead.attributes.deadLetterReason, 'permanent');
   assert.equal((await pipeline.ops.deadLetters.list({ deliveryIds: [id] })).items[0]?.orderingKey, 'pi_ordered');

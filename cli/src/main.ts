@@ -94,7 +94,6 @@ async function main(argv: string[]): Promise<number> {
   throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
 }
 
-
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {

@@ -14,7 +14,12 @@ const UNREACHABLE = { PUBSUB_EMULATOR_HOST: '127.0.0.1:9', FIRESTORE_EMULATOR_HO
 /** Runs the CLI in an empty folder (no `.hookpipe/local.json` to find), with only the given environment. */
 function hookpipe(args: string[], env: NodeJS.ProcessEnv = { GOOGLE_CLOUD_PROJECT: 'hookpipe-local' }) {
   const cwd = mkdtempSync(join(tmpdir(), 'hookpipe-cli-'));
-  const run = spawnSync(process.execPath, [MAIN, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, ...UNREACHABLE, ...env }, timeout: 30_000 });
+  const run = spawnSync(process.execPath, [MAIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, ...UNREACHABLE, ...env },
+    timeout: 30_000,
+  });
   return { code: run.status, stderr: run.stderr, stdout: run.stdout };
 }
 
@@ -26,7 +31,10 @@ function assertUsageError(run: ReturnType<typeof hookpipe>, pattern: RegExp) {
 }
 
 test('`events list --status bogus` and `--limit 5000` are usage errors naming the flag, not a ZodError stack', () => {
-  assertUsageError(hookpipe(['events', 'list', '--status', 'bogus']), /^hookpipe: --status: Invalid option: expected one of "processing"\|/);
+  assertUsageError(
+    hookpipe(['events', 'list', '--status', 'bogus']),
+    /^hookpipe: --status: Invalid option: expected one of "processing"\|/,
+  );
   assertUsageError(hookpipe(['events', 'list', '--limit', '5000']), /^hookpipe: --limit: Too big: expected number to be <=1000/);
   assertUsageError(hookpipe(['events', 'list', '--since', 'last tuesday']), /"last tuesday" is not a time/);
 });

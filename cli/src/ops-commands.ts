@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Firestore } from '@google-cloud/firestore';
 import { z } from 'zod';
-import { openOps, readOpsConfig, type Ops } from '../../ops/src/context.ts';
+import { type Ops, openOps, readOpsConfig } from '../../ops/src/context.ts';
 import type { DeadLetterFilter } from '../../ops/src/dead-letter-view.ts';
 import { EventQuery, findEvent, listEvents } from '../../ops/src/events.ts';
 import { ListDeadLettersRequest, RedriveRequest, SeekRequest } from '../../ops/src/requests.ts';
@@ -14,7 +14,7 @@ import { seekSubscription } from '../../ops/src/seek.ts';
 import { readConfig } from '../../shared/src/config.ts';
 import { createLogger } from '../../shared/src/logger.ts';
 import { createPubSub } from '../../shared/src/pubsub.ts';
-import { pickSettings, PROJECT_SETTINGS, projectIdOf } from '../../shared/src/settings.ts';
+import { PROJECT_SETTINGS, pickSettings, projectIdOf } from '../../shared/src/settings.ts';
 import { ask, parseTime, progressBar, table } from './terminal.ts';
 import { UsageError } from './usage.ts';
 
@@ -82,7 +82,14 @@ const FILTER_OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-type FilterFlags = { source?: string; 'event-type'?: string; 'error-class'?: string; 'delivery-id'?: string[]; since?: string; until?: string };
+type FilterFlags = {
+  source?: string;
+  'event-type'?: string;
+  'error-class'?: string;
+  'delivery-id'?: string[];
+  since?: string;
+  until?: string;
+};
 
 /** The filter as the flags give it; times may be ages (`2h`), turned into dates here. */
 function filterFrom(values: FilterFlags): Partial<Record<keyof DeadLetterFilter, unknown>> {
@@ -100,10 +107,14 @@ const out = (text: string) => process.stdout.write(`${text}\n`);
 
 async function listDeadLetters(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { ...FILTER_OPTIONS, 'show-body': { type: 'boolean' } } });
-  const { limit, showBody, ...filter } = checkFlags(ListDeadLettersRequest, { ...filterFrom(values), limit: values.limit, showBody: values['show-body'] });
+  const { limit, showBody, ...filter } = checkFlags(ListDeadLettersRequest, {
+    ...filterFrom(values),
+    limit: values.limit,
+    showBody: values['show-body'],
+  });
   const result = await withOps((ops) => ops.deadLetters.list(filter, { limit, showBody }));
-  if (values.json) return out(JSON.stringify(result, null, 2)), 0;
-  if (result.items.length === 0 && result.matched === 0) return out(`no dead letters match (${result.scanned} in the subscription)`), 0;
+  if (values.json) return (out(JSON.stringify(result, null, 2)), 0);
+  if (result.items.length === 0 && result.matched === 0) return (out(`no dead letters match (${result.scanned} in the subscription)`), 0);
   const columns = ['deliveryId', 'source', 'eventType', 'errorClass', 'errorMessage', 'attempts', 'replayCount', 'deadLetteredAt', 'size'];
   out(table(result.items as never, columns));
   if (showBody) for (const item of result.items) out(`\n--- ${item.deliveryId}\n${item.body ?? ''}`);
@@ -123,7 +134,12 @@ async function redriveDeadLetters(args: string[]): Promise<number> {
     args,
     options: { ...FILTER_OPTIONS, rate: { type: 'string' }, 'dry-run': { type: 'boolean' }, yes: { type: 'boolean' } },
   });
-  const request = checkFlags(RedriveRequest, { filter: filterFrom(values), limit: values.limit, rate: values.rate, dryRun: values['dry-run'] });
+  const request = checkFlags(RedriveRequest, {
+    filter: filterFrom(values),
+    limit: values.limit,
+    rate: values.rate,
+    dryRun: values['dry-run'],
+  });
   const summary = await withOps((ops) =>
     ops.deadLetters.redrive({
       ...request,
@@ -137,14 +153,15 @@ async function redriveDeadLetters(args: string[]): Promise<number> {
   const code = summary.failed > 0 || summary.ackFailed > 0 ? 1 : 0;
   if (values.json) {
     const { matched, replayed, ackFailed, failed, skipped, refused, failures, dryRun } = summary;
-    return out(JSON.stringify({ matched, replayed, ackFailed, failed, skipped, refused, failures, dryRun })), code;
+    return (out(JSON.stringify({ matched, replayed, ackFailed, failed, skipped, refused, failures, dryRun })), code);
   }
   for (const refusal of summary.refused) out(`refused ${refusal.deliveryId ?? refusal.messageId}: ${refusal.reason}`);
   for (const failure of summary.failures) {
     const what = failure.stage === 'ack' ? 'republished but not acked' : 'not republished';
     out(`${what} ${failure.deliveryId ?? failure.messageId}: ${failure.error.class}: ${failure.error.message}`);
   }
-  if (summary.dryRun) out(`dry run: ${summary.matched - summary.skipped} of ${summary.scanned} dead letter(s) would be redriven; nothing changed`);
+  if (summary.dryRun)
+    out(`dry run: ${summary.matched - summary.skipped} of ${summary.scanned} dead letter(s) would be redriven; nothing changed`);
   else if (!summary.confirmed) out('nothing redriven');
   else {
     out(
@@ -213,7 +230,7 @@ export async function eventsCommand(args: string[]): Promise<number> {
       limit: values.limit,
     });
     const items = await withOps((ops) => listEvents(ops.firestore, ops.config.HOOKPIPE_LEDGER_COLLECTION, query));
-    if (values.json) return out(JSON.stringify(items, null, 2)), 0;
+    if (values.json) return (out(JSON.stringify(items, null, 2)), 0);
     const rows = items.map((item) => ({ ...item, lastError: item.lastError ? `${item.lastError.class}: ${item.lastError.message}` : '' }));
     const columns = ['deliveryId', 'source', 'eventType', 'status', 'attempts', 'resourceKey', 'handler', 'lastError', 'updatedAt'];
     out(items.length === 0 ? 'no events match' : table(rows, columns));

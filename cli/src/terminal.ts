@@ -10,15 +10,21 @@ export function parseTime(text: string, now = new Date()): Date {
     return new Date(now.getTime() - Number(relative[1]) * unit);
   }
   const parsed = Date.parse(text);
-  if (Number.isNaN(parsed)) throw new UsageError(`"${text}" is not a time: give an ISO date (2026-11-24T10:00:00Z) or an age (30m, 2h, 7d)`);
+  if (Number.isNaN(parsed))
+    throw new UsageError(`"${text}" is not a time: give an ISO date (2026-11-24T10:00:00Z) or an age (30m, 2h, 7d)`);
   return new Date(parsed);
 }
 
 export function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
-  const text = (value: unknown) => (value === undefined || value === null ? '' : value instanceof Date ? value.toISOString() : String(value)).replace(/\s+/g, ' ');
+  const text = (value: unknown) =>
+    (value === undefined || value === null ? '' : value instanceof Date ? value.toISOString() : String(value)).replace(/\s+/g, ' ');
   const cells = rows.map((row) => columns.map((column) => text(row[column])));
   const widths = columns.map((column, i) => Math.min(60, Math.max(column.length, ...cells.map((row) => row[i]!.length))));
-  const line = (values: string[]) => values.map((value, i) => (value.length > widths[i]! ? `${value.slice(0, widths[i]! - 1)}…` : value.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((value, i) => (value.length > widths[i]! ? `${value.slice(0, widths[i]! - 1)}…` : value.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(columns), ...cells.map(line)].join('\n');
 }
 

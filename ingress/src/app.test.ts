@@ -29,7 +29,11 @@ function harness(overrides: Partial<IngressDeps> & { fail?: Error; level?: strin
     outstanding: () => ({ messages: 0, bytes: 0 }),
     drain: async () => {},
   };
-  const logger = createLogger({ service: 'ingress', level: overrides.level ?? 'debug', destination: { write: (line: string) => void lines.push(line) } });
+  const logger = createLogger({
+    service: 'ingress',
+    level: overrides.level ?? 'debug',
+    destination: { write: (line: string) => void lines.push(line) },
+  });
   const app = createIngressApp({ sources, publisher, logger, ready: async () => true, clock: () => 1_763_000_000_000, ...overrides });
   return { app, published, lines };
 }
@@ -61,7 +65,10 @@ test('a verified webhook is published byte for byte with its attributes, then an
 });
 
 test('no 2xx when the publish fails: 503 with Retry-After, and the error does not leak the cause', async () => {
-  const fail = new HttpError('unavailable', 'Pub/Sub refused the publish; retry later', { retryAfterSeconds: 5, cause: new Error('14 UNAVAILABLE: secret-ish detail') });
+  const fail = new HttpError('unavailable', 'Pub/Sub refused the publish; retry later', {
+    retryAfterSeconds: 5,
+    cause: new Error('14 UNAVAILABLE: secret-ish detail'),
+  });
   const { app, published } = harness({ fail });
   const response = await app.request('/webhooks/stripe', post('/webhooks/stripe', body, stripeHeaders(body)));
   assert.equal(response.status, 503);
@@ -101,7 +108,10 @@ test('unknown source 404, wrong method 405 with Allow, unknown route 404, all as
 test('a body over the limit is 413: refused from Content-Length, or cut off mid-stream without reading on', async () => {
   const { app, published } = harness();
   const big = 'x'.repeat(4096);
-  const declared = await app.request('/webhooks/stripe', post('/webhooks/stripe', big, { ...stripeHeaders(big), 'content-length': '4096' }));
+  const declared = await app.request(
+    '/webhooks/stripe',
+    post('/webhooks/stripe', big, { ...stripeHeaders(big), 'content-length': '4096' }),
+  );
   assert.equal(declared.status, 413);
   assert.equal(declared.headers.get('connection'), 'close');
   let pulled = 0;
@@ -111,7 +121,12 @@ test('a body over the limit is 413: refused from Content-Length, or cut off mid-
       controller.enqueue(new Uint8Array(1024));
     },
   });
-  const streamed = await app.request('/webhooks/stripe', { method: 'POST', body: endless, headers: stripeHeaders(''), duplex: 'half' } as RequestInit);
+  const streamed = await app.request('/webhooks/stripe', {
+    method: 'POST',
+    body: endless,
+    headers: stripeHeaders(''),
+    duplex: 'half',
+  } as RequestInit);
   assert.equal(streamed.status, 413);
   assert.ok(pulled <= 4, `read ${pulled} KiB of an endless body with a 2 KiB limit`);
   assert.equal(published.length, 0);
@@ -135,7 +150,11 @@ test("Slack's url_verification is answered by the ingress and never published", 
   const signature = `v0=${createHmac('sha256', 'slack-secret').update(`v0:1763000000:${payload}`).digest('hex')}`;
   const response = await app.request(
     '/webhooks/slack',
-    post('/webhooks/slack', payload, { 'content-type': 'application/json', 'x-slack-request-timestamp': '1763000000', 'x-slack-signature': signature }),
+    post('/webhooks/slack', payload, {
+      'content-type': 'application/json',
+      'x-slack-request-timestamp': '1763000000',
+      'x-slack-signature': signature,
+    }),
   );
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), { challenge: 'c-123' });
@@ -174,7 +193,9 @@ test('an unexpected failure is a plain 500 whose body says nothing of the cause;
   const response = await app.request('/webhooks/stripe', post('/webhooks/stripe', body, stripeHeaders(body)));
   assert.equal(response.status, 500);
   assert.deepEqual(await response.json(), { error: { code: 'internal', message: 'internal error' } });
-  const logged = lines.map((line) => JSON.parse(line) as { severity: string; error?: { message: string } }).find((entry) => entry.severity === 'ERROR');
+  const logged = lines
+    .map((line) => JSON.parse(line) as { severity: string; error?: { message: string } })
+    .find((entry) => entry.severity === 'ERROR');
   assert.equal(logged?.error?.message, 'boom at internals');
 });
 
@@ -201,7 +222,14 @@ test('log lines carry severity, httpRequest and the trace in the shape Cloud Log
   assert.equal(entry.severity, 'DEBUG');
   assert.equal(entry.message, 'webhook accepted');
   assert.equal(entry['logging.googleapis.com/trace'], 'projects/proj/traces/105445aa7843bc8bf206b12000100000');
-  assert.deepEqual(Object.keys(entry.httpRequest as object).sort(), ['latency', 'requestMethod', 'requestSize', 'requestUrl', 'status', 'userAgent']);
+  assert.deepEqual(Object.keys(entry.httpRequest as object).sort(), [
+    'latency',
+    'requestMethod',
+    'requestSize',
+    'requestUrl',
+    'status',
+    'userAgent',
+  ]);
   assert.equal(entry.deliveryId, 'evt_123');
   assert.equal(entry.messageId, '1');
 });

@@ -1,14 +1,15 @@
 // The ingress's HTTP edge: `POST /webhooks/<source>` is read within its limit, checked by ingest(), published,
 // and answered 202 only once Pub/Sub has confirmed. Every error is a JSON body whose status comes from its code.
-import type { HttpBindings } from '@hono/node-server';
-import { Hono, type Context } from 'hono';
+
 import { rootCertificates } from 'node:tls';
+import type { HttpBindings } from '@hono/node-server';
+import { type Context, Hono } from 'hono';
 import { HttpError } from '../../shared/src/errors.ts';
 import { errorHandler, notFoundHandler } from '../../shared/src/http.ts';
-import { traceField, type Logger } from '../../shared/src/logger.ts';
+import { type Logger, traceField } from '../../shared/src/logger.ts';
 import { readIncoming, readRequest } from './body.ts';
-import { UNBOUNDED_HOLD, type BodyBudget, type BodyHold } from './body-budget.ts';
-import { handshake, ingest, planKeys, prepareSources, signedUrl, type PreparedSource } from './ingest.ts';
+import { type BodyBudget, type BodyHold, UNBOUNDED_HOLD } from './body-budget.ts';
+import { handshake, ingest, type PreparedSource, planKeys, prepareSources, signedUrl } from './ingest.ts';
 import { createOutbound, type Outbound } from './outbound.ts';
 import type { Source } from './providers/index.ts';
 import type { HeaderReader, Reply, WebhookRequest } from './providers/types.ts';
@@ -169,7 +170,8 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
       return sendReply(reply);
     }
     if (method !== 'POST') throw new HttpError('method_not_allowed', 'webhooks are delivered with POST', { allow });
-    if (deps.isShuttingDown?.()) throw new HttpError('shutting_down', 'the ingress is shutting down; retry shortly', { retryAfterSeconds: 1 });
+    if (deps.isShuttingDown?.())
+      throw new HttpError('shutting_down', 'the ingress is shutting down; retry shortly', { retryAfterSeconds: 1 });
     if (prepared.provider.handshakeMethod === 'POST') {
       // Asked before the body is read: Microsoft Graph's validation is in the query, and answers within 10 s.
       const request: WebhookRequest = { method, url: publicUrlOf(c, deps, prepared), headers: c.get('headers'), body: Buffer.alloc(0) };

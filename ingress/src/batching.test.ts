@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
 import type { OutgoingMessage } from '../../shared/src/pubsub.ts';
-import { createAdaptiveBatcher, messageBytes, PublishExpiredError, type BatchingLimits } from './batching.ts';
+import { type BatchingLimits, createAdaptiveBatcher, messageBytes, PublishExpiredError } from './batching.ts';
 
 /** A Publish RPC that records each request and settles it only when the test says so. */
 function manualRpc() {
@@ -154,7 +154,7 @@ test('one ordering key per request; a key waits for its own request, not for oth
   for (const call of calls) assert.ok(call.messages.every((m) => m.orderingKey === call.orderingKey));
 });
 
-test("a failed request of a key fails what queued behind it (sending it would overtake the resend); other keys go on", async () => {
+test('a failed request of a key fails what queued behind it (sending it would overtake the resend); other keys go on', async () => {
   const { rpc, calls } = manualRpc();
   const batcher = createAdaptiveBatcher(rpc, limits());
   const first = batcher.publishMessage(message('p1', 'pi_1'));
@@ -229,9 +229,16 @@ test('an unkeyed request under way past releaseSlotAfterMs gives up its slot to 
   const behind = batcher.publishMessage(message('behind'));
   const keyedBehind = batcher.publishMessage(message('k2', 'key'));
   mock.timers.tick(499);
-  assert.deepEqual(calls.map((call) => texts(call.messages)), [['stuck'], ['k1']]);
+  assert.deepEqual(
+    calls.map((call) => texts(call.messages)),
+    [['stuck'], ['k1']],
+  );
   mock.timers.tick(1);
-  assert.deepEqual(calls.map((call) => texts(call.messages)), [['stuck'], ['k1'], ['behind']], 'k2 still waits for k1');
+  assert.deepEqual(
+    calls.map((call) => texts(call.messages)),
+    [['stuck'], ['k1'], ['behind']],
+    'k2 still waits for k1',
+  );
   calls[2]!.confirm();
   assert.match(await behind, /^id-/);
   calls[1]!.confirm();

@@ -105,7 +105,11 @@ test('a source whose largest body could never fit the large pool stops the start
   const derived = bodyBudgetLimits({ memoryBytes: 32 * 2 ** 20, concurrency: 8, smallBodyBytes: 64 * KiB });
   assert.doesNotThrow(() => checkBudgetFitsSources(derived, [{ name: 'stripe', maxBodyBytes: 512 * KiB }]));
   assert.throws(
-    () => checkBudgetFitsSources(derived, [{ name: 'stripe', maxBodyBytes: 512 * KiB }, { name: 'github', maxBodyBytes: 9_500_000 }]),
+    () =>
+      checkBudgetFitsSources(derived, [
+        { name: 'stripe', maxBodyBytes: 512 * KiB },
+        { name: 'github', maxBodyBytes: 9_500_000 },
+      ]),
     (error: Error) => /sources: "github" allows bodies of 9500000 bytes/.test(error.message) && !/stripe/.test(error.message),
   );
 });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
-import { HttpError } from '../../shared/src/errors.ts';
+import type { HttpError } from '../../shared/src/errors.ts';
 import { ingressApp } from '../../test/support/ingress-app.ts';
 import { waitFor } from '../../test/support/wait.ts';
-import { createBodyBudget, type BodyHold } from './body-budget.ts';
 import { readIncoming, readRequest } from './body.ts';
+import { type BodyHold, createBodyBudget } from './body-budget.ts';
 import { parseSources } from './providers/index.ts';
 import type { BoundedPublisher } from './publisher.ts';
 
@@ -151,7 +151,9 @@ test('from a web Request too: refused from the declared length, or after a bound
   assert.equal(hold.bytes, 64 * KiB);
 });
 
-test('through the route: a body is held until ingest refuses it or its publish settles; past the budget, 503 and close', { timeout }, async () => {
+test('through the route: a body is held until ingest refuses it or its publish settles; past the budget, 503 and close', {
+  timeout,
+}, async () => {
   const shared = budget();
   const settle: Array<() => void> = [];
   const publisher: BoundedPublisher = {

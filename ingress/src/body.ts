@@ -4,7 +4,7 @@
 // up front, so a body that cannot fit is refused before a byte of it is read; without one (chunked), chunk by chunk.
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from '../../shared/src/errors.ts';
-import { overBudget, UNBOUNDED_HOLD, type BodyHold } from './body-budget.ts';
+import { type BodyHold, overBudget, UNBOUNDED_HOLD } from './body-budget.ts';
 
 export function tooLarge(limit: number): HttpError {
   return new HttpError('payload_too_large', `the body exceeds this source's limit of ${limit} bytes`);

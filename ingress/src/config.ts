@@ -2,9 +2,9 @@
 // once at start-up, and the body budget and the shedding limits derived from them.
 import { z } from 'zod';
 import { readConfig } from '../../shared/src/config.ts';
-import { pickSettings, PORTS, PROJECT_SETTINGS, projectIdOf } from '../../shared/src/settings.ts';
-import { bodyBudgetLimits, detectMemoryBytes, type BodyBudgetLimits } from './body-budget.ts';
-import { sheddingLimits, type SheddingLimits } from './shedding.ts';
+import { PORTS, PROJECT_SETTINGS, pickSettings, projectIdOf } from '../../shared/src/settings.ts';
+import { type BodyBudgetLimits, bodyBudgetLimits, detectMemoryBytes } from './body-budget.ts';
+import { type SheddingLimits, sheddingLimits } from './shedding.ts';
 
 const schema = z.object({
   PORT: PORTS.ingress,

@@ -1,11 +1,11 @@
 // The ingress's decisions, free of I/O: which source a request is for, whether it is genuine, whether it is a
 // handshake, and what message it becomes. The HTTP layer (app.ts) reads the body, calls these, and publishes.
 import { randomUUID } from 'node:crypto';
-import { clampAttribute, normaliseId, toPubSubAttributes, type MessageAttributes } from '../../shared/src/contract.ts';
+import { clampAttribute, type MessageAttributes, normaliseId, toPubSubAttributes } from '../../shared/src/contract.ts';
 import { ConfigError, HttpError } from '../../shared/src/errors.ts';
 import { parsePointer, pointerText } from '../../shared/src/json-pointer.ts';
 import type { MetadataRule } from '../../shared/src/sources.ts';
-import { bindProvider, type BoundProvider, type Source } from './providers/index.ts';
+import { type BoundProvider, bindProvider, type Source } from './providers/index.ts';
 import type { CertificateRequest, Reply, WebhookRequest } from './providers/types.ts';
 import type { OutgoingMessage } from './publisher.ts';
 

@@ -1,18 +1,19 @@
 // The ingress as Cloud Run runs it: configuration from the environment only, one Pub/Sub client and topic for the
 // process, and a SIGTERM handler that stops taking requests, lets the ones under way finish and flushes.
-import type { PubSub } from '@google-cloud/pubsub';
-import { serve } from '@hono/node-server';
+
 import type { Server } from 'node:http';
 import { rootCertificates } from 'node:tls';
+import type { PubSub } from '@google-cloud/pubsub';
+import { serve } from '@hono/node-server';
 import { cachedProbe } from '../../shared/src/cached.ts';
 import { describeError } from '../../shared/src/errors.ts';
 import { createLogger } from '../../shared/src/logger.ts';
 import { createPubSub, openPublishRpc } from '../../shared/src/pubsub.ts';
 import { closeServer, runService, shutdownWatchdog } from '../../shared/src/shutdown.ts';
 import { createIngressApp } from './app.ts';
-import { createAdaptiveBatcher, UNKEYED_RPC_SLOTS, type AdaptiveBatcher } from './batching.ts';
+import { type AdaptiveBatcher, createAdaptiveBatcher, UNKEYED_RPC_SLOTS } from './batching.ts';
 import { checkBudgetFitsSources, createBodyBudget } from './body-budget.ts';
-import { readIngressConfig, type IngressConfig } from './config.ts';
+import { type IngressConfig, readIngressConfig } from './config.ts';
 import { loadSources } from './providers/index.ts';
 import { createBoundedPublisher } from './publisher.ts';
 

@@ -8,7 +8,7 @@ import { rootCertificates } from 'node:tls';
 import { HttpError } from '../../shared/src/errors.ts';
 import { ingressApp } from '../../test/support/ingress-app.ts';
 import { makeChain } from '../../test/support/local-ca.ts';
-import { signedSnsMessage, SNS_CERT_URL, SNS_TOPIC, snsConfirmation } from '../../test/support/sns.ts';
+import { SNS_CERT_URL, SNS_TOPIC, signedSnsMessage, snsConfirmation } from '../../test/support/sns.ts';
 import { checkChain, createOutbound, type OutboundOptions } from './outbound.ts';
 import { awsSns } from './providers/aws-sns.ts';
 import { bindProvider, parseSources } from './providers/index.ts';
@@ -96,7 +96,10 @@ test('outbound: a certificate that does not hold is refused with 401', async () 
   // Its issuer's URL is one the provider does not allow: nothing is fetched from it.
   const strict = { ...certificateRequest(url('orphan')), issuerUrl: () => false };
   await refused(port.certificateKey(strict), 401, /does not chain to a trusted root/);
-  for (const [offset, reason] of [[40, /is expired or not yet valid/], [-2, /is expired or not yet valid/]] as const) {
+  for (const [offset, reason] of [
+    [40, /is expired or not yet valid/],
+    [-2, /is expired or not yet valid/],
+  ] as const) {
     const clock = () => Date.now() + offset * 86_400_000;
     const { port: at } = outbound({ [SNS_CERT_URL]: trusted.leafPem + trusted.intermediatePem }, { clock });
     await refused(at.certificateKey(certificateRequest(SNS_CERT_URL)), 401, reason);
@@ -283,7 +286,7 @@ test('aws-sns through the ingress: a SubscriptionConfirmation is confirmed at it
   assert.equal(unsubscribed.published.length, 0);
 });
 
-test('aws-sns through the ingress: another topic, a URL off Amazon\'s hosts or a local stand-in is refused before any fetch', async () => {
+test("aws-sns through the ingress: another topic, a URL off Amazon's hosts or a local stand-in is refused before any fetch", async () => {
   const { app, calls, published } = snsIngress(CHAIN);
   const cases = [
     signedSnsMessage({ TopicArn: 'arn:aws:sns:us-east-1:999999999999:theirs' }, stranger.leafKey, now()),

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
-import { ingressApp } from '../../test/support/ingress-app.ts';
 import { ConfigError } from '../../shared/src/errors.ts';
+import { ingressApp } from '../../test/support/ingress-app.ts';
 import { parseSources } from './providers/index.ts';
 
 const TOKEN = 'twilio-auth-token';
@@ -13,7 +13,12 @@ const FORM = new URLSearchParams({ MessageSid: 'SM1', MessageStatus: 'delivered'
 
 /** Twilio's documented scheme, written out: base64 HMAC-SHA1 of the URL, then each field sorted by name, name then value. */
 function twilioSignature(url: string, fields = FORM): string {
-  const content = url + [...fields.keys()].sort().map((name) => name + fields.get(name)).join('');
+  const content =
+    url +
+    [...fields.keys()]
+      .sort()
+      .map((name) => name + fields.get(name))
+      .join('');
   return createHmac('sha1', TOKEN).update(content).digest('base64');
 }
 

@@ -73,7 +73,7 @@ async function steadyLoad(
   const launch = () =>
     publisher.publish(message()).then(
       () => void (answered += 1),
-      (error: HttpError) => void (answered += 1, refusals.push(error.message)),
+      (error: HttpError) => void ((answered += 1), refusals.push(error.message)),
     );
   for (let i = 0; i < options.inFlight; i += 1) launch();
   const end = Date.now() + options.durationMs;
@@ -247,7 +247,10 @@ test('a Pub/Sub that confirms, but slowly (3 s), is shed too, with probes let th
   const judged = (18_000 - 3000) / 10;
   const refused = load.refusedAt.filter((at) => at >= 3000).length;
   assert.ok(refused > (2 * judged) / 3, `${refused} of ${judged} refused`);
-  assert.ok(load.acceptedAt.some((at) => at > 9000), 'some still get through, and will find out when it recovers');
+  assert.ok(
+    load.acceptedAt.some((at) => at > 9000),
+    'some still get through, and will find out when it recovers',
+  );
 });
 
 test('one stuck publish among fast ones is not trouble: the fast ones prove Pub/Sub healthy', async () => {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { readConfig } from '../../shared/src/config.ts';
 import { createLogger, type Logger } from '../../shared/src/logger.ts';
 import { openTopic } from '../../shared/src/pubsub.ts';
-import { pickSettings, PROJECT_SETTINGS, requireProjectId, type DetectedProject } from '../../shared/src/settings.ts';
+import { type DetectedProject, PROJECT_SETTINGS, pickSettings, requireProjectId } from '../../shared/src/settings.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 
 /** The variables the operations read, as shared/src/settings.ts declares them. */

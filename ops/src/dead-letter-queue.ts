@@ -5,16 +5,16 @@
 // confirmed: a crash in between leaves a duplicate (which the ledger absorbs), never a loss. A republish keeps the
 // dead letter's ordering key, so events about one resource stay in order after a redrive. (Seeking the push
 // subscription back in time is the other way to process events again: seek.ts.)
-import { v1, type PubSub } from '@google-cloud/pubsub';
+import { type PubSub, v1 } from '@google-cloud/pubsub';
 import type { google } from '@google-cloud/pubsub/build/protos/protos.js';
 import { buildRedriveAttributes } from '../../shared/src/contract.ts';
 import { describeError } from '../../shared/src/errors.ts';
 import { createLimiter } from '../../shared/src/limiter.ts';
 import type { Logger } from '../../shared/src/logger.ts';
-import { publishConfirmed, type OutgoingMessage, type PublishPort } from '../../shared/src/pubsub.ts';
-import { matches, viewOf, type DeadLetterFilter, type DeadLetterView } from './dead-letter-view.ts';
+import { type OutgoingMessage, type PublishPort, publishConfirmed } from '../../shared/src/pubsub.ts';
+import { type DeadLetterFilter, type DeadLetterView, matches, viewOf } from './dead-letter-view.ts';
 import { LeasedScan, type Received, type SubscriberPort } from './leased-scan.ts';
-import { DEFAULT_SCAN_LIMITS, viewBytes, type ScanLimits } from './scan-limits.ts';
+import { DEFAULT_SCAN_LIMITS, type ScanLimits, viewBytes } from './scan-limits.ts';
 
 export interface ListOptions {
   /** At most this many items (none: as many as the page's bytes allow). */

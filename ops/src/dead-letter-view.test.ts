@@ -47,8 +47,24 @@ const pubsubs = {
 test('a dead letter is described from our error attributes, or from Pub/Sub own when it dead-lettered it', () => {
   const a = viewOf(ours);
   assert.deepEqual(
-    { reason: a.reason, errorClass: a.errorClass, attempts: a.attempts, at: a.deadLetteredAt, size: a.size, body: a.body, key: a.orderingKey },
-    { reason: 'permanent', errorClass: 'PermanentError', attempts: 1, at: '2026-11-24T10:00:04.000Z', size: 14, body: undefined, key: 'pi_1' },
+    {
+      reason: a.reason,
+      errorClass: a.errorClass,
+      attempts: a.attempts,
+      at: a.deadLetteredAt,
+      size: a.size,
+      body: a.body,
+      key: a.orderingKey,
+    },
+    {
+      reason: 'permanent',
+      errorClass: 'PermanentError',
+      attempts: 1,
+      at: '2026-11-24T10:00:04.000Z',
+      size: 14,
+      body: undefined,
+      key: 'pi_1',
+    },
   );
   assert.equal(viewOf(ours, true).body, '{"id":"evt_1"}');
   const b = viewOf(pubsubs);
@@ -76,7 +92,13 @@ test('a dead letter that breaks the contract is still shown: whatever attributes
     messageId: 'dl-3',
     data: Buffer.from('x'),
     publishTime: new Date('2026-11-24T13:00:00Z'),
-    attributes: { source: 'stripe', deliveryId: 'evt_3', receivedAt: 'yesterday', deadLetterReason: 'invalid-message', errorAttempt: 'two' },
+    attributes: {
+      source: 'stripe',
+      deliveryId: 'evt_3',
+      receivedAt: 'yesterday',
+      deadLetterReason: 'invalid-message',
+      errorAttempt: 'two',
+    },
   });
   assert.deepEqual(
     { source: broken.source, deliveryId: broken.deliveryId, reason: broken.reason, attempts: broken.attempts, replays: broken.replayCount },

@@ -58,7 +58,8 @@ export function viewOf(message: DeadLetterMessage, showBody = false): DeadLetter
     eventType: original.eventType,
     reason: processor.deadLetterReason ?? (byPubSub ? 'delivery-attempts' : 'unknown'),
     errorClass: processor.errorClass ?? (byPubSub ? 'MaxDeliveryAttemptsExceeded' : undefined),
-    errorMessage: processor.errorMessage ?? (byPubSub ? `Pub/Sub gave up after ${pubsubCount} delivery attempts without an ack` : undefined),
+    errorMessage:
+      processor.errorMessage ?? (byPubSub ? `Pub/Sub gave up after ${pubsubCount} delivery attempts without an ack` : undefined),
     handler: processor.errorHandler,
     attempts: processor.errorAttempt ?? pubsubCount,
     deadLetteredAt: processor.failedAt ?? message.publishTime.toISOString(),
@@ -74,7 +75,8 @@ export function matches(view: DeadLetterView, filter: DeadLetterFilter): boolean
   if (filter.source !== undefined && view.source !== filter.source) return false;
   if (filter.eventType !== undefined && (view.eventType === undefined || !globMatches(filter.eventType, view.eventType))) return false;
   if (filter.errorClass !== undefined && view.errorClass !== filter.errorClass) return false;
-  if (filter.deliveryIds !== undefined && filter.deliveryIds.length > 0 && !filter.deliveryIds.includes(view.deliveryId ?? '')) return false;
+  if (filter.deliveryIds !== undefined && filter.deliveryIds.length > 0 && !filter.deliveryIds.includes(view.deliveryId ?? ''))
+    return false;
   const at = Date.parse(view.deadLetteredAt);
   if (filter.since !== undefined && at < filter.since.getTime()) return false;
   if (filter.until !== undefined && at > filter.until.getTime()) return false;

@@ -29,7 +29,10 @@ export async function listEvents(firestore: Firestore, collection: string, input
   if (query.resourceKey) q = q.where('resourceKey', '==', query.resourceKey);
   if (query.since) q = q.where('createdAt', '>=', query.since);
   if (query.until) q = q.where('createdAt', '<=', query.until);
-  const snapshot = await q.orderBy('createdAt', 'desc').limit(glob ? 1000 : query.limit).get();
+  const snapshot = await q
+    .orderBy('createdAt', 'desc')
+    .limit(glob ? 1000 : query.limit)
+    .get();
   const entries = snapshot.docs.map((doc) => entryFromFirestore(doc.data()));
   const matching = glob ? entries.filter((e) => e.eventType !== undefined && globMatches(query.eventType!, e.eventType)) : entries;
   return matching.slice(0, query.limit);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Firestore } from '@google-cloud/firestore';
-import { forcedAt, forceReplayReader, type ForceWindow } from './force-windows.ts';
+import { type ForceWindow, forcedAt, forceReplayReader } from './force-windows.ts';
 
 const at = (iso: string) => new Date(`2026-11-24T${iso}Z`);
 const window = (overrides: Partial<ForceWindow> = {}): ForceWindow => ({

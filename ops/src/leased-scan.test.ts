@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { captureLogs } from '../../test/support/log-capture.ts';
-import { LeasedScan, LEASE_SECONDS, RENEW_EVERY_MS, type Received, type SubscriberPort } from './leased-scan.ts';
+import { LEASE_SECONDS, LeasedScan, RENEW_EVERY_MS, type Received, type SubscriberPort } from './leased-scan.ts';
 import { DEFAULT_SCAN_LIMITS } from './scan-limits.ts';
 
 const message = (id: string, bytes = 10, ackId = `ack-${id}`): Received => ({
@@ -46,7 +46,10 @@ test('leases are renewed every 20 s while a scan runs, and a failed renewal is l
   const logs = captureLogs('ops');
   const { client, calls, fail } = fakeSubscriber([[message('1'), message('2')]]);
   const scan = new LeasedScan(client, 'projects/p/subscriptions/dlq', limits, logs.logger);
-  assert.deepEqual((await scan.next())?.map((m) => m.ackId), ['ack-1', 'ack-2']);
+  assert.deepEqual(
+    (await scan.next())?.map((m) => m.ackId),
+    ['ack-1', 'ack-2'],
+  );
 
   t.mock.timers.tick(RENEW_EVERY_MS - 1);
   assert.equal(calls.leases.length, 0);
@@ -91,7 +94,10 @@ test('what is not acked is given back on close; a refused ack is returned with i
 
 test('a message delivered twice in one scan (its lease lapsed) is passed on once, and both copies go back', async () => {
   const logs = captureLogs('ops');
-  const { client, calls } = fakeSubscriber([[message('1'), message('2')], [message('1', 10, 'ack-1-again'), message('3')]]);
+  const { client, calls } = fakeSubscriber([
+    [message('1'), message('2')],
+    [message('1', 10, 'ack-1-again'), message('3')],
+  ]);
   const scan = new LeasedScan(client, 'dlq', limits, logs.logger);
   assert.deepEqual(await drain(scan), ['1', '2', '3']);
   assert.equal(scan.scanned, 3);

@@ -3,10 +3,10 @@
 import { Hono } from 'hono';
 import { PushEnvelope } from '../../shared/src/contract.ts';
 import { HttpError } from '../../shared/src/errors.ts';
-import type { Logger } from '../../shared/src/logger.ts';
 import { errorHandler, notFoundHandler } from '../../shared/src/http.ts';
-import { deliver, OUTCOME_STATUS, type DeliveryDeps, type DeliveryResult } from './deliver.ts';
 import type { createLimiter } from '../../shared/src/limiter.ts';
+import type { Logger } from '../../shared/src/logger.ts';
+import { type DeliveryDeps, type DeliveryResult, deliver, OUTCOME_STATUS } from './deliver.ts';
 import type { PushVerifier } from './push-auth.ts';
 
 export interface ProcessorDeps {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../../shared/src/errors.ts';
-import { readProcessorConfig, subscriptionSettings, type SubscriptionSettings } from './config.ts';
+import { readProcessorConfig, type SubscriptionSettings, subscriptionSettings } from './config.ts';
 
 const env = { HOOKPIPE_PUSH_AUTH: 'none' };
 const subscription = (fields: Partial<SubscriptionSettings> = {}): SubscriptionSettings => ({
@@ -22,7 +22,7 @@ function refusal(run: () => unknown): string {
   assert.fail('the configuration was accepted');
 }
 
-test('timing defaults: handler 10 s inside the 60 s ack deadline, lease past it, shutdown inside Cloud Run\'s 10 s', () => {
+test("timing defaults: handler 10 s inside the 60 s ack deadline, lease past it, shutdown inside Cloud Run's 10 s", () => {
   assert.deepEqual(readProcessorConfig(env).timing, {
     ackDeadlineSeconds: 60,
     maxDeliveryAttempts: 10,
@@ -52,7 +52,7 @@ test('inconsistent timings are refused, naming the variable', () => {
   assert.deepEqual([timing.handlerTimeoutMs, timing.leaseMs], [5000, 5001]);
 });
 
-test('the subscription\'s ack deadline and attempts replace the environment\'s; defaults follow them; drift is reported', () => {
+test("the subscription's ack deadline and attempts replace the environment's; defaults follow them; drift is reported", () => {
   const config = readProcessorConfig({ ...env, HOOKPIPE_MAX_DELIVERY_ATTEMPTS: '10' }, subscription({ ackDeadlineSeconds: 10 }));
   assert.deepEqual(config.timing, {
     ackDeadlineSeconds: 10,
@@ -67,7 +67,7 @@ test('the subscription\'s ack deadline and attempts replace the environment\'s; 
   assert.equal(readProcessorConfig(env, subscription({ maxDeliveryAttempts: undefined })).timing.maxDeliveryAttempts, 10);
 });
 
-test('a handler deadline the subscription\'s ack deadline cannot hold is refused, saying where the ack deadline came from', () => {
+test("a handler deadline the subscription's ack deadline cannot hold is refused, saying where the ack deadline came from", () => {
   const set = { ...env, HOOKPIPE_HANDLER_TIMEOUT_MS: '50000' };
   assert.equal(readProcessorConfig(set).timing.handlerTimeoutMs, 50_000);
   assert.match(
@@ -76,7 +76,7 @@ test('a handler deadline the subscription\'s ack deadline cannot hold is refused
   );
 });
 
-test('subscription metadata: Pub/Sub\'s zero defaults, and no attempts without a dead-letter policy', () => {
+test("subscription metadata: Pub/Sub's zero defaults, and no attempts without a dead-letter policy", () => {
   assert.deepEqual(subscriptionSettings('s', { ackDeadlineSeconds: 0, deadLetterPolicy: null }), {
     name: 's',
     ackDeadlineSeconds: 10,
@@ -90,8 +90,20 @@ test('subscription metadata: Pub/Sub\'s zero defaults, and no attempts without a
 });
 
 test('push auth: cloud-run needs the audience and account, and is refused off Cloud Run, where nothing verified the signature', () => {
-  const push = { HOOKPIPE_PUSH_AUDIENCE: 'https://hookpipe-processor/pubsub/push', HOOKPIPE_PUSH_SERVICE_ACCOUNT: 'push@p.iam.gserviceaccount.com' };
-  assert.match(refusal(() => readProcessorConfig({ HOOKPIPE_PUSH_AUTH: 'cloud-run', K_SERVICE: 'hookpipe-processor' })), /HOOKPIPE_PUSH_AUDIENCE: required with HOOKPIPE_PUSH_AUTH=cloud-run/);
-  assert.match(refusal(() => readProcessorConfig({ HOOKPIPE_PUSH_AUTH: 'cloud-run', ...push })), /HOOKPIPE_PUSH_AUTH: cloud-run trusts the signature check of Cloud Run's IAM, and K_SERVICE is unset/);
-  assert.equal(readProcessorConfig({ HOOKPIPE_PUSH_AUTH: 'cloud-run', K_SERVICE: 'hookpipe-processor', ...push }).HOOKPIPE_PUSH_AUTH, 'cloud-run');
+  const push = {
+    HOOKPIPE_PUSH_AUDIENCE: 'https://hookpipe-processor/pubsub/push',
+    HOOKPIPE_PUSH_SERVICE_ACCOUNT: 'push@p.iam.gserviceaccount.com',
+  };
+  assert.match(
+    refusal(() => readProcessorConfig({ HOOKPIPE_PUSH_AUTH: 'cloud-run', K_SERVICE: 'hookpipe-processor' })),
+    /HOOKPIPE_PUSH_AUDIENCE: required with HOOKPIPE_PUSH_AUTH=cloud-run/,
+  );
+  assert.match(
+    refusal(() => readProcessorConfig({ HOOKPIPE_PUSH_AUTH: 'cloud-run', ...push })),
+    /HOOKPIPE_PUSH_AUTH: cloud-run trusts the signature check of Cloud Run's IAM, and K_SERVICE is unset/,
+  );
+  assert.equal(
+    readProcessorConfig({ HOOKPIPE_PUSH_AUTH: 'cloud-run', K_SERVICE: 'hookpipe-processor', ...push }).HOOKPIPE_PUSH_AUTH,
+    'cloud-run',
+  );
 });

@@ -4,7 +4,7 @@
 // the combination is then checked again by the same rules, so a drifted deployment fails naming the variable.
 import { z } from 'zod';
 import { readConfig } from '../../shared/src/config.ts';
-import { pickSettings, PORTS, PROJECT_SETTINGS, projectIdOf } from '../../shared/src/settings.ts';
+import { PORTS, PROJECT_SETTINGS, pickSettings, projectIdOf } from '../../shared/src/settings.ts';
 import { CLOUD_RUN_KILL_AFTER_MS } from '../../shared/src/shutdown.ts';
 
 /** What the processor takes from its push subscription, when it can read it. */
@@ -150,7 +150,7 @@ function schemaWith(subscription: SubscriptionSettings | undefined) {
     }
     // Off Cloud Run nothing has verified a token's signature: trusting a redacted one there would accept forgeries.
     if (config.HOOKPIPE_PUSH_AUTH === 'cloud-run' && !config.K_SERVICE) {
-      const message = 'cloud-run trusts the signature check of Cloud Run\'s IAM, and K_SERVICE is unset (not on Cloud Run): use oidc';
+      const message = "cloud-run trusts the signature check of Cloud Run's IAM, and K_SERVICE is unset (not on Cloud Run): use oidc";
       ctx.addIssue({ code: 'custom', path: ['HOOKPIPE_PUSH_AUTH'], message });
     }
   });

@@ -9,8 +9,8 @@
 // particular order (https://cloud.google.com/pubsub/docs/ordering). Publishing with a key needs the publisher's
 // message ordering on (main.ts), and a failed publish holds its key back until resumed (publishConfirmed).
 import { buildProcessorDeadLetterAttributes, type DeadLetterReason, type PushEnvelope } from '../../shared/src/contract.ts';
-import { publishConfirmed, type OutgoingMessage, type PublishPort } from '../../shared/src/pubsub.ts';
 import type { LedgerError } from '../../shared/src/ledger-entry.ts';
+import { type OutgoingMessage, type PublishPort, publishConfirmed } from '../../shared/src/pubsub.ts';
 
 /** The dead-letter topic, opened with message ordering. */
 export type DeadLetterPort = PublishPort;
@@ -43,6 +43,11 @@ export function deadLetterMessage(message: PushEnvelope['message'], raw: Buffer,
 }
 
 /** Resolves once Pub/Sub confirmed the dead letter; throws otherwise, and the delivery is then retried, not acked. */
-export async function publishDeadLetter(port: DeadLetterPort, message: PushEnvelope['message'], raw: Buffer, info: DeadLetterInfo): Promise<void> {
+export async function publishDeadLetter(
+  port: DeadLetterPort,
+  message: PushEnvelope['message'],
+  raw: Buffer,
+  info: DeadLetterInfo,
+): Promise<void> {
   await publishConfirmed(port, deadLetterMessage(message, raw, info));
 }

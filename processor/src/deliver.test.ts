@@ -1,24 +1,32 @@
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { z } from 'zod';
+import type { PushEnvelope } from '../../shared/src/contract.ts';
 import { PermanentError } from '../../shared/src/errors.ts';
 import { createLogger } from '../../shared/src/logger.ts';
-import type { PushEnvelope } from '../../shared/src/contract.ts';
 import type { OutgoingMessage } from '../../shared/src/pubsub.ts';
 import { captureLogs } from '../../test/support/log-capture.ts';
 import { MemoryLedger } from '../../test/support/memory-ledger.ts';
 import { stripeAttributes } from '../../test/support/messages.ts';
-import { deliver, type DeliveryDeps } from './deliver.ts';
+import { type DeliveryDeps, deliver } from './deliver.ts';
 import { defineHandler, type Handler } from './handlers.ts';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
-type EnvelopeOverrides = { attributes?: Record<string, string>; body?: string; deliveryAttempt?: number; messageId?: string; orderingKey?: string };
+type EnvelopeOverrides = {
+  attributes?: Record<string, string>;
+  body?: string;
+  deliveryAttempt?: number;
+  messageId?: string;
+  orderingKey?: string;
+};
 
 function envelope(overrides: EnvelopeOverrides = {}): PushEnvelope {
   return {
     message: {
-      data: Buffer.from(overrides.body ?? JSON.stringify({ id: 'evt_1', type: 'payment_intent.succeeded', amount: 100 })).toString('base64'),
+      data: Buffer.from(overrides.body ?? JSON.stringify({ id: 'evt_1', type: 'payment_intent.succeeded', amount: 100 })).toString(
+        'base64',
+      ),
       attributes: overrides.attributes ?? stripeAttributes(),
       messageId: overrides.messageId ?? 'm-1',
       publishTime: '2026-11-24T10:00:00.100Z',
@@ -59,15 +67,15 @@ function counting(behaviour: (call: number) => void | Promise<void> = () => {}, 
   const seen: Array<{ payload: unknown; attempt: number }> = [];
   const handler = {
     ...defineHandler({
-    name: 'payments',
-    source: 'stripe',
-    eventTypes: ['payment_intent.*'],
-    schema: Payment,
-    resourceKey: (payload) => `pi-for-${payload.id}`,
-    async handle(event, context) {
-      seen.push({ payload: event.payload, attempt: context.attempt });
-      await behaviour(seen.length);
-    },
+      name: 'payments',
+      source: 'stripe',
+      eventTypes: ['payment_intent.*'],
+      schema: Payment,
+      resourceKey: (payload) => `pi-for-${payload.id}`,
+      async handle(event, context) {
+        seen.push({ payload: event.payload, attempt: context.attempt });
+        await behaviour(seen.length);
+      },
     }),
     ...fields,
   } as Handler;
@@ -109,7 +117,10 @@ test('a transient failure is a retry with the error in the ledger; the next atte
   const third = await deliver(envelope(), deps);
   assert.equal(third.outcome, 'processed');
   assert.equal(third.attempt, 3);
-  assert.deepEqual(seen.map((s) => s.attempt), [1, 2, 3]);
+  assert.deepEqual(
+    seen.map((s) => s.attempt),
+    [1, 2, 3],
+  );
 });
 
 test('a PermanentError dead-letters at once with the error attributes, and is acked only after the publish', async () => {
@@ -312,11 +323,16 @@ test('dropped ledger writes and a failing resourceKey are logged with the delive
   const warnings = (message: string) =>
     logs.entries.filter((e) => e.message === message && e.deliveryId === 'evt_1' && e.messageId === 'm-1');
 
-  const { handler } = counting(() => {
-    throw new Error('flaky');
-  }, { resourceKey: () => {
-    throw new TypeError('no id here');
-  } });
+  const { handler } = counting(
+    () => {
+      throw new Error('flaky');
+    },
+    {
+      resourceKey: () => {
+        throw new TypeError('no id here');
+      },
+    },
+  );
   const { deps, ledger } = setup([handler], { logger: logs.logger });
   ledger.failWrites = new Error('UNAVAILABLE');
   const retried = await deliver(envelope(), deps);
@@ -388,8 +404,18 @@ test('an operator replay (replayCount raised) runs a dead-lettered event again; 
 
 test('form bodies reach handlers as an object of fields', async () => {
   const seen: unknown[] = [];
-  const handler = defineHandler({ name: 'twilio', schema: z.looseObject({ MessageStatus: z.string() }), handle: (event) => void seen.push(event.payload) });
-  const attributes = { source: 'tw', provider: 'twilio', deliveryId: 'd1', receivedAt: '2026-11-24T10:00:00Z', contentType: 'application/x-www-form-urlencoded' };
+  const handler = defineHandler({
+    name: 'twilio',
+    schema: z.looseObject({ MessageStatus: z.string() }),
+    handle: (event) => void seen.push(event.payload),
+  });
+  const attributes = {
+    source: 'tw',
+    provider: 'twilio',
+    deliveryId: 'd1',
+    receivedAt: '2026-11-24T10:00:00Z',
+    contentType: 'application/x-www-form-urlencoded',
+  };
   const result = await deliver(envelope({ attributes, body: 'MessageStatus=delivered&To=%2B1555' }), setup([handler]).deps);
   assert.equal(result.outcome, 'processed');
   assert.deepEqual(seen, [{ MessageStatus: 'delivered', To: '+1555' }]);

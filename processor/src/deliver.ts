@@ -4,13 +4,13 @@
 // dead-lettered (acked only once the dead-letter publish is confirmed), or retry (not acked). A handler abandoned
 // while it may still be running (past its deadline, or cut short by a shutdown) keeps its ledger lease until the
 // lease expires, so that a redelivery cannot run it a second time beside the first.
-import { parseMessageAttributes, type DeadLetterReason, type PushEnvelope } from '../../shared/src/contract.ts';
+import { type DeadLetterReason, type PushEnvelope, parseMessageAttributes } from '../../shared/src/contract.ts';
 import { describeError, PermanentError } from '../../shared/src/errors.ts';
 import { describeIssues } from '../../shared/src/issues.ts';
-import type { Logger } from '../../shared/src/logger.ts';
-import { publishDeadLetter, type DeadLetterPort } from './dead-lettering.ts';
-import { findHandler, type Handler } from './handlers.ts';
 import type { LedgerError } from '../../shared/src/ledger-entry.ts';
+import type { Logger } from '../../shared/src/logger.ts';
+import { type DeadLetterPort, publishDeadLetter } from './dead-lettering.ts';
+import { findHandler, type Handler } from './handlers.ts';
 import type { Ledger } from './ledger.ts';
 
 export type Outcome = 'processed' | 'duplicate' | 'retry' | 'dead-lettered' | 'ignored';
@@ -147,7 +147,11 @@ async function runHandler(
     return { ok: true };
   } catch (thrown) {
     const abandoned = controller.signal.aborted;
-    if (abandoned) running.then(() => lateEnd(undefined), (late: unknown) => lateEnd(describeError(late)));
+    if (abandoned)
+      running.then(
+        () => lateEnd(undefined),
+        (late: unknown) => lateEnd(describeError(late)),
+      );
     return { ok: false, thrown, abandoned };
   } finally {
     clearTimeout(timer);
@@ -177,7 +181,10 @@ export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promi
 
   const parsedAttributes = parseMessageAttributes(message.attributes);
   if (!parsedAttributes.success) {
-    const error = { class: 'InvalidAttributes', message: 'the message lacks the attributes the ingress sets (source, provider, deliveryId, receivedAt)' };
+    const error = {
+      class: 'InvalidAttributes',
+      message: 'the message lacks the attributes the ingress sets (source, provider, deliveryId, receivedAt)',
+    };
     const attempt = envelope.deliveryAttempt ?? 1;
     const sent = await deadLetter('invalid-message', error, attempt);
     return { ...base, outcome: sent ? 'dead-lettered' : 'retry', error, attempt };
@@ -236,7 +243,8 @@ export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promi
     return { ...identity, handler: handler.name, outcome: 'retry', reason: 'ledger unavailable', error: describeError(error) };
   }
   if (claim.kind === 'duplicate') return { ...identity, handler: handler.name, outcome: 'duplicate', reason: `already ${claim.status}` };
-  if (claim.kind === 'busy') return { ...identity, handler: handler.name, outcome: 'retry', reason: `in progress elsewhere until ${claim.until.toISOString()}` };
+  if (claim.kind === 'busy')
+    return { ...identity, handler: handler.name, outcome: 'retry', reason: `in progress elsewhere until ${claim.until.toISOString()}` };
 
   const attempt = envelope.deliveryAttempt ?? claim.attempts;
   const result = { ...identity, handler: handler.name, attempt };

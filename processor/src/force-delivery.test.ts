@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { PushEnvelope } from '../../shared/src/contract.ts';
 import { createLogger } from '../../shared/src/logger.ts';
 import { MemoryLedger } from '../../test/support/memory-ledger.ts';
-import { deliver, type DeliveryDeps } from './deliver.ts';
+import { type DeliveryDeps, deliver } from './deliver.ts';
 import { defineHandler } from './handlers.ts';
 
 const envelope: PushEnvelope = {

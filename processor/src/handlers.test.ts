@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { createLogger } from '../../shared/src/logger.ts';
-import { defineHandler, findHandler, loadHandlers, type HandlerServices } from './handlers.ts';
+import { defineHandler, findHandler, type HandlerServices, loadHandlers } from './handlers.ts';
 
 test('the first matching handler wins, in the order given; source and provider narrow the match', () => {
   const mk = (name: string, fields: object) => defineHandler({ name, schema: z.unknown(), handle: () => {}, ...fields });
@@ -24,7 +24,11 @@ test('the first matching handler wins, in the order given; source and provider n
   assert.equal(find('gh', 'github'), 'everything', 'an event without a type only matches handlers without types');
 });
 
-const services: HandlerServices = { firestore: {} as never, env: { GREETING: 'hi' }, logger: createLogger({ service: 't', level: 'silent' }) };
+const services: HandlerServices = {
+  firestore: {} as never,
+  env: { GREETING: 'hi' },
+  logger: createLogger({ service: 't', level: 'silent' }),
+};
 
 function moduleFile(source: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'handlers-'));
@@ -36,14 +40,25 @@ function moduleFile(source: string): string {
 test('a handlers module may export a list, or a function of the services', async () => {
   const zod = pathToFileURL(join(process.cwd(), 'node_modules/zod/index.js')).href;
   const list = moduleFile(`import { z } from '${zod}'; export default [{ name: 'a', schema: z.unknown(), handle() {} }];`);
-  assert.deepEqual((await loadHandlers(list, services)).map((h) => h.name), ['a']);
-  const factory = moduleFile(`import { z } from '${zod}'; export default ({ env }) => [{ name: env.GREETING, schema: z.unknown(), handle() {} }];`);
-  assert.deepEqual((await loadHandlers(factory, services)).map((h) => h.name), ['hi']);
+  assert.deepEqual(
+    (await loadHandlers(list, services)).map((h) => h.name),
+    ['a'],
+  );
+  const factory = moduleFile(
+    `import { z } from '${zod}'; export default ({ env }) => [{ name: env.GREETING, schema: z.unknown(), handle() {} }];`,
+  );
+  assert.deepEqual(
+    (await loadHandlers(factory, services)).map((h) => h.name),
+    ['hi'],
+  );
 });
 
 test('a wrong handlers module fails at start-up with a message that says what is wrong', async () => {
   await assert.rejects(loadHandlers(moduleFile('export const x = 1;'), services), /has no default export/);
-  await assert.rejects(loadHandlers(moduleFile('export default [{ name: "a" }];'), services), /handler #0 needs a name, a zod schema and a handle function/);
+  await assert.rejects(
+    loadHandlers(moduleFile('export default [{ name: "a" }];'), services),
+    /handler #0 needs a name, a zod schema and a handle function/,
+  );
   const zod = pathToFileURL(join(process.cwd(), 'node_modules/zod/index.js')).href;
   const twice = moduleFile(`import { z } from '${zod}'; const h = { name: 'a', schema: z.unknown(), handle() {} }; export default [h, h];`);
   await assert.rejects(loadHandlers(twice, services), /two handlers are named "a"/);
@@ -51,7 +66,13 @@ test('a wrong handlers module fails at start-up with a message that says what is
 
 test('the shipped example handlers load, with the notifier only when its URL is set', async () => {
   const specifier = pathToFileURL(join(process.cwd(), 'processor/src/examples/handlers.ts')).href;
-  assert.deepEqual((await loadHandlers(specifier, { ...services, env: {} })).map((h) => h.name), ['stripe-payments', 'record-all']);
+  assert.deepEqual(
+    (await loadHandlers(specifier, { ...services, env: {} })).map((h) => h.name),
+    ['stripe-payments', 'record-all'],
+  );
   const withNotify = await loadHandlers(specifier, { ...services, env: { HOOKPIPE_NOTIFY_URL: 'http://127.0.0.1:1/notify' } });
-  assert.deepEqual(withNotify.map((h) => h.name), ['stripe-payments', 'github-push-notify', 'record-all']);
+  assert.deepEqual(
+    withNotify.map((h) => h.name),
+    ['stripe-payments', 'github-push-notify', 'record-all'],
+  );
 });

@@ -67,7 +67,10 @@ export function handlerMatches(handler: Handler, attributes: Pick<MessageAttribu
   return type !== undefined && handler.eventTypes.some((glob) => globMatches(glob, type));
 }
 
-export function findHandler(handlers: readonly Handler[], attributes: Pick<MessageAttributes, 'source' | 'provider' | 'eventType'>): Handler | undefined {
+export function findHandler(
+  handlers: readonly Handler[],
+  attributes: Pick<MessageAttributes, 'source' | 'provider' | 'eventType'>,
+): Handler | undefined {
   return handlers.find((handler) => handlerMatches(handler, attributes));
 }
 
@@ -80,7 +83,12 @@ export async function loadHandlers(specifier: string, services: HandlerServices)
   if (!Array.isArray(handlers)) throw new Error(`${specifier} did not give an array of handlers`);
   const names = new Set<string>();
   handlers.forEach((handler: Handler, index) => {
-    if (!handler || typeof handler.name !== 'string' || typeof handler.handle !== 'function' || typeof handler.schema?.safeParse !== 'function') {
+    if (
+      !handler ||
+      typeof handler.name !== 'string' ||
+      typeof handler.handle !== 'function' ||
+      typeof handler.schema?.safeParse !== 'function'
+    ) {
       throw new Error(`${specifier}: handler #${index} needs a name, a zod schema and a handle function`);
     }
     if (names.has(handler.name)) throw new Error(`${specifier}: two handlers are named "${handler.name}"`);

@@ -1,20 +1,34 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { Firestore } from '@google-cloud/firestore';
-import { testFirestore, uniqueCollection } from '../../test/support/firestore.ts';
 import type { LedgerEntry } from '../../shared/src/ledger-entry.ts';
-import { decideClaim, FirestoreLedger, type ClaimDecision, type ClaimInput } from './ledger.ts';
+import { testFirestore, uniqueCollection } from '../../test/support/firestore.ts';
+import { type ClaimDecision, type ClaimInput, decideClaim, FirestoreLedger } from './ledger.ts';
 
 const now = new Date('2026-11-24T10:00:00Z');
 const input: ClaimInput = { source: 'stripe', deliveryId: 'evt_1', messageId: 'm1', replayCount: 0, now };
 const entry = (fields: Partial<LedgerEntry>): LedgerEntry =>
-  ({ source: 'stripe', deliveryId: 'evt_1', messageId: 'm0', status: 'processed', attempts: 1, replayCount: 0, createdAt: now, updatedAt: now, expireAt: now, ...fields }) as LedgerEntry;
+  ({
+    source: 'stripe',
+    deliveryId: 'evt_1',
+    messageId: 'm0',
+    status: 'processed',
+    attempts: 1,
+    replayCount: 0,
+    createdAt: now,
+    updatedAt: now,
+    expireAt: now,
+    ...fields,
+  }) as LedgerEntry;
 
 test('the claim rule: new claims, processed is a duplicate, a live lease is busy, an expired one or a failure is claimed again', () => {
   assert.deepEqual(decideClaim(undefined, input), { kind: 'claimed', attempts: 1 });
   assert.deepEqual(decideClaim(entry({ status: 'processed' }), input), { kind: 'duplicate', status: 'processed' });
   const forceAt = new Date(now.getTime() + 5000);
-  assert.deepEqual(decideClaim(entry({ status: 'processed', attempts: 2 }), { ...input, forceSettledBefore: forceAt }), { kind: 'claimed', attempts: 3 });
+  assert.deepEqual(decideClaim(entry({ status: 'processed', attempts: 2 }), { ...input, forceSettledBefore: forceAt }), {
+    kind: 'claimed',
+    attempts: 3,
+  });
   assert.deepEqual(
     decideClaim(entry({ status: 'processed', updatedAt: new Date(forceAt.getTime() + 1) }), { ...input, forceSettledBefore: forceAt }),
     { kind: 'duplicate', status: 'processed' },
@@ -22,14 +36,20 @@ test('the claim rule: new claims, processed is a duplicate, a live lease is busy
   );
   const until = new Date(now.getTime() + 1000);
   assert.deepEqual(decideClaim(entry({ status: 'processing', leaseExpiresAt: until }), input), { kind: 'busy', until });
-  assert.deepEqual(decideClaim(entry({ status: 'processing', leaseExpiresAt: new Date(now.getTime() - 1) }), input), { kind: 'claimed', attempts: 2 });
+  assert.deepEqual(decideClaim(entry({ status: 'processing', leaseExpiresAt: new Date(now.getTime() - 1) }), input), {
+    kind: 'claimed',
+    attempts: 2,
+  });
   assert.deepEqual(decideClaim(entry({ status: 'failed', attempts: 4 }), input), { kind: 'claimed', attempts: 5 });
 });
 
 test('the claim rule: a failure that kept its lease (its handler may still run) is busy until the lease expires', () => {
   const until = new Date(now.getTime() + 1000);
   assert.deepEqual(decideClaim(entry({ status: 'failed', attempts: 1, leaseExpiresAt: until }), input), { kind: 'busy', until });
-  assert.deepEqual(decideClaim(entry({ status: 'failed', attempts: 1, leaseExpiresAt: until }), { ...input, now: until }), { kind: 'claimed', attempts: 2 });
+  assert.deepEqual(decideClaim(entry({ status: 'failed', attempts: 1, leaseExpiresAt: until }), { ...input, now: until }), {
+    kind: 'claimed',
+    attempts: 2,
+  });
 });
 
 test('the claim rule: a dead-lettered event runs again only for a newer replay', () => {
@@ -39,7 +59,11 @@ test('the claim rule: a dead-lettered event runs again only for a newer replay',
     kind: 'duplicate',
     status: 'dead-lettered',
   });
-  assert.deepEqual(decideClaim(entry({ status: 'processed' }), { ...input, replayCount: 1 }), { kind: 'duplicate', status: 'processed' }, 'replaying a processed event does not run it twice');
+  assert.deepEqual(
+    decideClaim(entry({ status: 'processed' }), { ...input, replayCount: 1 }),
+    { kind: 'duplicate', status: 'processed' },
+    'replaying a processed event does not run it twice',
+  );
 });
 
 const firestore = testFirestore();
@@ -48,7 +72,13 @@ after(() => firestore.terminate());
 test('Firestore ledger: claim, complete and duplicate, with the fields operators read and a TTL expiry', async () => {
   const collection = uniqueCollection('ledger');
   const ledger = new FirestoreLedger(firestore, { collection, leaseMs: 60_000, retentionDays: 30 });
-  const claim = { ...input, eventType: 'payment_intent.succeeded', resourceKey: 'pi_1', handler: 'payments', receivedAt: new Date(now.getTime() - 50) };
+  const claim = {
+    ...input,
+    eventType: 'payment_intent.succeeded',
+    resourceKey: 'pi_1',
+    handler: 'payments',
+    receivedAt: new Date(now.getTime() - 50),
+  };
   assert.deepEqual(await ledger.claim(claim), { kind: 'claimed', attempts: 1 });
   const processing = (await ledger.get('stripe', 'evt_1'))!;
   assert.equal(processing.status, 'processing');
@@ -56,7 +86,10 @@ test('Firestore ledger: claim, complete and duplicate, with the fields operators
   assert.equal(processing.expireAt.getTime(), now.getTime() + 30 * 86_400_000);
   assert.equal(processing.resourceKey, 'pi_1');
 
-  assert.deepEqual(await ledger.claim({ ...claim, now: new Date(now.getTime() + 1000) }), { kind: 'busy', until: processing.leaseExpiresAt });
+  assert.deepEqual(await ledger.claim({ ...claim, now: new Date(now.getTime() + 1000) }), {
+    kind: 'busy',
+    until: processing.leaseExpiresAt,
+  });
   await ledger.complete('stripe', 'evt_1', { handler: 'payments', now });
   const processed = (await ledger.get('stripe', 'evt_1'))!;
   assert.equal(processed.status, 'processed');
@@ -64,7 +97,20 @@ test('Firestore ledger: claim, complete and duplicate, with the fields operators
   assert.deepEqual(await ledger.claim({ ...claim, messageId: 'm2' }), { kind: 'duplicate', status: 'processed' });
   const raw = (await firestore.collection(collection).doc('stripe:evt_1').get()).data()!;
   assert.deepEqual(Object.keys(raw).sort(), [
-    'attempts', 'createdAt', 'deliveryId', 'eventType', 'expireAt', 'handler', 'messageId', 'processedAt', 'receivedAt', 'replayCount', 'resourceKey', 'source', 'status', 'updatedAt',
+    'attempts',
+    'createdAt',
+    'deliveryId',
+    'eventType',
+    'expireAt',
+    'handler',
+    'messageId',
+    'processedAt',
+    'receivedAt',
+    'replayCount',
+    'resourceKey',
+    'source',
+    'status',
+    'updatedAt',
   ]);
 });
 
@@ -138,7 +184,10 @@ test('Firestore ledger fast path: claims and completions arriving together share
   const ledger = new FirestoreLedger(spy.firestore, { collection: uniqueCollection('ledger'), leaseMs: 60_000, retentionDays: 30 });
   const ids = Array.from({ length: 15 }, (_, i) => `evt_batch_${i}`);
   const claims = await Promise.all(ids.map((deliveryId) => ledger.claim({ ...input, deliveryId })));
-  assert.deepEqual(claims, ids.map(() => ({ kind: 'claimed', attempts: 1 })));
+  assert.deepEqual(
+    claims,
+    ids.map(() => ({ kind: 'claimed', attempts: 1 })),
+  );
   await Promise.all(ids.map((deliveryId) => ledger.complete('stripe', deliveryId, { handler: 'h', now })));
   assert.equal(spy.writers(), 2, 'fifteen claims in one BatchWrite, fifteen completions in another');
   for (const deliveryId of ids) assert.equal((await ledger.get('stripe', deliveryId))?.status, 'processed');
@@ -180,6 +229,9 @@ test('Firestore ledger conflict path: of deliveries racing for an expired lease 
   const later = new Date(now.getTime() + 5000);
   const results = await Promise.all(Array.from({ length: 5 }, (_, i) => ledger.claim({ ...input, messageId: `m${i}`, now: later })));
   assert.equal(results.filter((r) => r.kind === 'claimed').length, 1);
-  assert.deepEqual(results.find((r) => r.kind === 'claimed'), { kind: 'claimed', attempts: 2 });
+  assert.deepEqual(
+    results.find((r) => r.kind === 'claimed'),
+    { kind: 'claimed', attempts: 2 },
+  );
   assert.equal(results.filter((r) => r.kind === 'busy').length, 4);
 });

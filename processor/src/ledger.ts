@@ -10,8 +10,14 @@
 // rule (decideClaim), in a transaction when the claim would write. Single-document writes share RPCs with the other
 // deliveries of the moment (write-batcher.ts).
 import { FieldValue, type Firestore } from '@google-cloud/firestore';
-import { entryFromFirestore, ledgerDocumentId, type LedgerEntry, type LedgerError, type LedgerStatus } from '../../shared/src/ledger-entry.ts';
-import { createWriteBatcher, type BatchedWrite } from './write-batcher.ts';
+import {
+  entryFromFirestore,
+  type LedgerEntry,
+  type LedgerError,
+  type LedgerStatus,
+  ledgerDocumentId,
+} from '../../shared/src/ledger-entry.ts';
+import { type BatchedWrite, createWriteBatcher } from './write-batcher.ts';
 
 export interface ClaimInput {
   source: string;

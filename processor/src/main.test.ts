@@ -65,7 +65,7 @@ async function start(handler: Handler, env: NodeJS.ProcessEnv) {
   return { processor, logs, push };
 }
 
-test('the push subscription\'s maxDeliveryAttempts (7) and ack deadline win over the environment\'s', async () => {
+test("the push subscription's maxDeliveryAttempts (7) and ack deadline win over the environment's", async () => {
   const topology = await isolatedTopology(pubsub, { maxDeliveryAttempts: 7, ackDeadlineSeconds: 30 }, 'http://127.0.0.1:9/pubsub/push');
   const failing = handlerDoing(() => {
     throw new Error('down');
@@ -91,7 +91,7 @@ test('the push subscription\'s maxDeliveryAttempts (7) and ack deadline win over
   }
 });
 
-test('when the subscription cannot be read the environment\'s values stand, and the log says so', async () => {
+test("when the subscription cannot be read the environment's values stand, and the log says so", async () => {
   const { processor, logs } = await start(
     handlerDoing(() => {}),
     { HOOKPIPE_PUSH_SUBSCRIPTION: `missing-${randomUUID()}`, HOOKPIPE_MAX_DELIVERY_ATTEMPTS: '6', HOOKPIPE_ACK_DEADLINE_SECONDS: '20' },

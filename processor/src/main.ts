@@ -1,32 +1,35 @@
 // The processor as Cloud Run runs it: private, fed by the push subscription, configured from the environment and
 // from the push subscription itself (its ack deadline and delivery attempts), stopped within Cloud Run's 10 s.
-import { Firestore } from '@google-cloud/firestore';
-import type { PubSub } from '@google-cloud/pubsub';
-import { serve } from '@hono/node-server';
+
 import { setMaxListeners } from 'node:events';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Firestore } from '@google-cloud/firestore';
+import type { PubSub } from '@google-cloud/pubsub';
+import { serve } from '@hono/node-server';
+import { type OpsConfig, openOps, readOpsConfig } from '../../ops/src/context.ts';
+import { forceReplayReader } from '../../ops/src/force-windows.ts';
 import { cachedProbe } from '../../shared/src/cached.ts';
 import { describeError } from '../../shared/src/errors.ts';
+import { createLimiter } from '../../shared/src/limiter.ts';
 import { createLogger, type Logger } from '../../shared/src/logger.ts';
 import { createPubSub, openTopic } from '../../shared/src/pubsub.ts';
-import { requireProjectId, type DetectedProject } from '../../shared/src/settings.ts';
+import { type DetectedProject, requireProjectId } from '../../shared/src/settings.ts';
 import { abortAfter, closeServer, drainDeadlineMs, runService, shutdownWatchdog } from '../../shared/src/shutdown.ts';
-import { createProcessorApp } from './app.ts';
-import { readProcessorConfig, subscriptionSettings, type SubscriptionSettings } from './config.ts';
-import { type DeliveryDeps } from './deliver.ts';
-import { loadHandlers, type Handler } from './handlers.ts';
-import { createLimiter } from '../../shared/src/limiter.ts';
-import { openOps, readOpsConfig, type OpsConfig } from '../../ops/src/context.ts';
-import { forceReplayReader } from '../../ops/src/force-windows.ts';
 import { createAdminApp } from './admin/api.ts';
+import { createProcessorApp } from './app.ts';
+import { readProcessorConfig, type SubscriptionSettings, subscriptionSettings } from './config.ts';
+import type { DeliveryDeps } from './deliver.ts';
+import { type Handler, loadHandlers } from './handlers.ts';
 import { FirestoreLedger } from './ledger.ts';
 import { createPushVerifier, type KeySource } from './push-auth.ts';
 
 /** A path (relative to the working directory) or a package name, as HOOKPIPE_HANDLERS gives it. */
 function moduleSpecifier(value: string): string {
-  return value.startsWith('.') || value.startsWith('/') || value.endsWith('.ts') || value.endsWith('.js') ? pathToFileURL(resolve(value)).href : value;
+  return value.startsWith('.') || value.startsWith('/') || value.endsWith('.ts') || value.endsWith('.js')
+    ? pathToFileURL(resolve(value)).href
+    : value;
 }
 
 export interface ProcessorOverrides {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
 import { HttpError } from '../../shared/src/errors.ts';
-import { createPushVerifier, REDACTED_SIGNATURE } from './push-auth.ts';
 import { AUDIENCE, publicKey as keys, PUSHER, signToken } from '../../test/support/push-keys.ts';
+import { createPushVerifier, REDACTED_SIGNATURE } from './push-auth.ts';
 
 const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
@@ -47,7 +47,10 @@ test('refusals never quote the token', async () => {
 test('cloud-run: a token Cloud Run verified and redacted is accepted on its claims; oidc mode refuses it and says why', async () => {
   const token = redacted(signToken({}));
   assert.deepEqual(await cloudRun(headers({ authorization: `Bearer ${token}` })), { email: PUSHER });
-  await assert.rejects(oidc(headers({ authorization: `Bearer ${token}` })), (error: HttpError) => error.status === 401 && /HOOKPIPE_PUSH_AUTH=cloud-run/.test(error.message));
+  await assert.rejects(
+    oidc(headers({ authorization: `Bearer ${token}` })),
+    (error: HttpError) => error.status === 401 && /HOOKPIPE_PUSH_AUTH=cloud-run/.test(error.message),
+  );
 });
 
 test('cloud-run: the claims still decide: another audience (an operator token for the run.app URL), expired, another issuer: 401; another account: 403', async () => {
@@ -64,7 +67,10 @@ test('cloud-run: the token Cloud Run checked is X-Serverless-Authorization when 
   // An operator passes IAM with their own token in X-Serverless-Authorization and forges push claims in Authorization.
   const operator = redacted(signToken({ email: 'operator@example.com' }));
   const forged = redacted(signToken({}, other.privateKey));
-  await assert.rejects(cloudRun(headers({ 'x-serverless-authorization': `Bearer ${operator}`, authorization: `Bearer ${forged}` })), refusedWith(403));
+  await assert.rejects(
+    cloudRun(headers({ 'x-serverless-authorization': `Bearer ${operator}`, authorization: `Bearer ${forged}` })),
+    refusedWith(403),
+  );
   // And a token that still has a signature is verified as in oidc mode.
   await assert.rejects(cloudRun(headers({ authorization: `Bearer ${signToken({}, other.privateKey)}` })), refusedWith(401));
   assert.deepEqual(await cloudRun(headers({ authorization: `Bearer ${signToken({})}` })), { email: PUSHER });

@@ -92,7 +92,8 @@ export function createPushVerifier(options: PushAuthOptions): PushVerifier {
     }
     const claims = redacted ? redactedClaims(token) : await verifiedClaims(token);
     // Cloud Run checked these on a redacted token; checked again here so the two modes hold the same rule.
-    if (claims.aud !== options.audience || !ISSUERS.includes(String(claims.iss))) throw unauthorized('the push token is not valid for this service');
+    if (claims.aud !== options.audience || !ISSUERS.includes(String(claims.iss)))
+      throw unauthorized('the push token is not valid for this service');
     if (typeof claims.exp !== 'number' || claims.exp + CLOCK_SKEW_SECONDS < now()) throw unauthorized('the push token has expired');
     if (!claims.email || claims.email_verified !== true || claims.email !== options.serviceAccountEmail) {
       throw new HttpError('forbidden', 'the push token is not from the configured push service account');

@@ -45,7 +45,10 @@ test('write batcher: the writes of one turn share one batch, sent at the end of 
   const write = createWriteBatcher(firestore);
   const results = ['a', 'b', 'c'].map((name) => write(create(name)));
   await turns(1);
-  assert.deepEqual(writers.map((w) => w.writes), [['a', 'b', 'c']]);
+  assert.deepEqual(
+    writers.map((w) => w.writes),
+    [['a', 'b', 'c']],
+  );
   writers[0]!.answer();
   assert.deepEqual(await Promise.all(results), ['a', 'b', 'c']);
 });
@@ -62,7 +65,10 @@ test('write batcher: writes asked for while a batch is out wait for it, then go 
   assert.equal(writers.length, 1, 'nothing more is sent while the first batch is out');
   writers[0]!.answer();
   await turns();
-  assert.deepEqual(writers.map((w) => w.writes), [['first'], ['x', 'y']]);
+  assert.deepEqual(
+    writers.map((w) => w.writes),
+    [['first'], ['x', 'y']],
+  );
   writers[1]!.answer();
   assert.deepEqual(await Promise.all([first, ...waiting]), ['first', 'x', 'y']);
 });
@@ -80,7 +86,11 @@ test('write batcher: a slow batch holds the others back MAX_HOLD_MS at most', as
   assert.equal(writers.length, 1, 'held while the slow batch is young');
   t.mock.timers.tick(1);
   await turns();
-  assert.deepEqual(writers.map((w) => w.writes), [['slow'], ['held']], 'sent beside the slow batch once held long enough');
+  assert.deepEqual(
+    writers.map((w) => w.writes),
+    [['slow'], ['held']],
+    'sent beside the slow batch once held long enough',
+  );
   writers[1]!.answer();
   assert.equal(await held, 'held', 'answered while the slow batch is still out');
 });
@@ -91,7 +101,10 @@ test('write batcher: a failed write fails its own caller only, and a write refus
   const refused = write(create('invalid'));
   const sent = write(create('ok'));
   await assert.rejects(refused, /invalid data/);
-  assert.deepEqual(writers.map((w) => w.writes), [['ok']]);
+  assert.deepEqual(
+    writers.map((w) => w.writes),
+    [['ok']],
+  );
   writers[0]!.answer(new Error('ALREADY_EXISTS'));
   await assert.rejects(sent, /ALREADY_EXISTS/);
   const next = write(create('next'));

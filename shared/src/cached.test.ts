@@ -22,5 +22,9 @@ test('a cached probe asks once per period, counts a throw as false and hands the
     (error) => failures.push(error),
   );
   assert.equal(await failing(), false);
-  assert.deepEqual(failures.map((e) => (e as Error).message), ['unreachable'], 'the failure is handed on, not swallowed');
+  assert.deepEqual(
+    failures.map((e) => (e as Error).message),
+    ['unreachable'],
+    'the failure is handed on, not swallowed',
+  );
 });

@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { STRIPE_MESSAGE } from '../../test/support/messages.ts';
 import {
   buildMessageAttributes,
   buildProcessorDeadLetterAttributes,
   buildPubSubDeadLetterAttributes,
   buildRedriveAttributes,
   MAX_ATTRIBUTE_BYTES,
+  type MessageAttributes,
+  type ProcessorDeadLetterAttributes,
+  PUBSUB_DEAD_LETTER_PREFIX,
+  PubSubDeadLetterAttributes,
   parseDeadLetterAttributes,
   parseMessageAttributes,
   parseRedriveAttributes,
-  PUBSUB_DEAD_LETTER_PREFIX,
-  PubSubDeadLetterAttributes,
-  type MessageAttributes,
-  type ProcessorDeadLetterAttributes,
 } from './contract.ts';
-import { STRIPE_MESSAGE } from '../../test/support/messages.ts';
 
 const message: MessageAttributes = STRIPE_MESSAGE;
 
@@ -50,9 +50,15 @@ test('each set of attributes is built to strings and parsed back to what it was 
 
 test('a message whose attributes break the contract does not parse, naming what is wrong', () => {
   const { receivedAt: _, ...noTime } = buildMessageAttributes(message);
-  assert.deepEqual(parseMessageAttributes(noTime).error?.issues.map((i) => i.path.join('.')), ['receivedAt']);
+  assert.deepEqual(
+    parseMessageAttributes(noTime).error?.issues.map((i) => i.path.join('.')),
+    ['receivedAt'],
+  );
   const badCount = parseMessageAttributes({ ...buildMessageAttributes(message), replayCount: 'NaN' });
-  assert.deepEqual(badCount.error?.issues.map((i) => i.path.join('.')), ['replayCount']);
+  assert.deepEqual(
+    badCount.error?.issues.map((i) => i.path.join('.')),
+    ['replayCount'],
+  );
 });
 
 test('the processor cuts free text to what an attribute carries', () => {
@@ -61,14 +67,14 @@ test('the processor cuts free text to what an attribute carries', () => {
   assert.ok(long.errorMessage!.length > MAX_ATTRIBUTE_BYTES / 2 - 1, 'cut on a character boundary, not emptied');
 });
 
-test("a dead letter is read field by field: what parses is kept, even when the rest breaks the contract", () => {
+test('a dead letter is read field by field: what parses is kept, even when the rest breaks the contract', () => {
   const read = parseDeadLetterAttributes({ source: 'stripe', deliveryId: 'evt_1', receivedAt: 'yesterday', errorAttempt: 'x' });
   assert.deepEqual(read.message, { source: 'stripe', deliveryId: 'evt_1' });
   assert.deepEqual(read.processor, {});
   assert.deepEqual(read.pubsub, {});
 });
 
-test("every attribute Pub/Sub adds to a dead letter carries its prefix, so a redrive strips the ones it does not know too", () => {
+test('every attribute Pub/Sub adds to a dead letter carries its prefix, so a redrive strips the ones it does not know too', () => {
   for (const key of Object.keys(PubSubDeadLetterAttributes.shape)) assert.ok(key.startsWith(PUBSUB_DEAD_LETTER_PREFIX), key);
 });
 
@@ -87,6 +93,9 @@ test('a redrive carries the original attributes, without the dead-letter ones, w
   };
   const redriven = buildRedriveAttributes(pubsubs, now);
   assert.equal(redriven.replayCount, '3');
-  assert.deepEqual(Object.keys(redriven).filter((key) => key.startsWith(PUBSUB_DEAD_LETTER_PREFIX)), []);
+  assert.deepEqual(
+    Object.keys(redriven).filter((key) => key.startsWith(PUBSUB_DEAD_LETTER_PREFIX)),
+    [],
+  );
   assert.ok(parseMessageAttributes(redriven).success, 'what goes back is a message the processor takes');
 });

@@ -7,7 +7,10 @@ const compiled = new Map<string, RegExp>();
 export function globMatches(glob: string, value: string): boolean {
   let pattern = compiled.get(glob);
   if (!pattern) {
-    const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
+    const escaped = glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replaceAll('*', '.*')
+      .replaceAll('?', '.');
     pattern = new RegExp(`^${escaped}$`);
     compiled.set(glob, pattern);
   }

@@ -15,7 +15,9 @@ test('an HttpError is answered with its own message: a refusal reported as its r
   const refused = describeHttpError(new HttpError('bad_request', 'limit: Too big'));
   assert.deepEqual(refused.report, { code: 'bad_request', reason: 'limit: Too big' });
   const cause = new Error('14 UNAVAILABLE: connect ECONNREFUSED');
-  const failed = describeHttpError(new HttpError('unavailable', 'Pub/Sub refused the publish; retry later', { cause, retryAfterSeconds: 5 }));
+  const failed = describeHttpError(
+    new HttpError('unavailable', 'Pub/Sub refused the publish; retry later', { cause, retryAfterSeconds: 5 }),
+  );
   assert.equal(failed.answer.message, 'Pub/Sub refused the publish; retry later');
   assert.deepEqual(failed.report.error, { name: 'HttpError', message: 'Pub/Sub refused the publish; retry later', cause: cause.message });
 });

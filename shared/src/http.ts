@@ -5,7 +5,7 @@
 // fields). Each app says where the log goes (`report`): the ingress adds it to its request's log line, the others
 // log it at once.
 import type { Context, Env, ErrorHandler, NotFoundHandler } from 'hono';
-import { HttpError, type ErrorCode } from './errors.ts';
+import { type ErrorCode, HttpError } from './errors.ts';
 
 /** The one way an HttpError becomes a response: JSON body, status from its code, Retry-After and Allow when set. */
 export function errorResponse(error: HttpError): Response {
@@ -34,7 +34,10 @@ export function describeHttpError(error: Error): { report: ErrorReport; answer: 
   }
   if (error.status < 500) return { report: { code: error.code, reason: error.message }, answer: error };
   const cause = error.cause instanceof Error ? error.cause.message : error.cause === undefined ? undefined : String(error.cause);
-  const report: ErrorReport = { code: error.code, error: { name: error.name, message: error.message, ...(cause === undefined ? {} : { cause }) } };
+  const report: ErrorReport = {
+    code: error.code,
+    error: { name: error.name, message: error.message, ...(cause === undefined ? {} : { cause }) },
+  };
   return { report, answer: error };
 }
 

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { parsePointer, pointerText, resolvePointer } from './json-pointer.ts';
 
 const doc = { data: { object: { id: 'pi_1', 'a/b': 1, 'm~n': true, list: ['x', { y: 2 }] } }, empty: '' };

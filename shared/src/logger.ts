@@ -1,7 +1,7 @@
 // Structured logs in the shape Cloud Logging reads from stdout: `severity`, `message`, `httpRequest` and
 // `logging.googleapis.com/trace`. Bodies, secrets and header objects are never passed to the logger (the tests
 // check the lines); pino's redaction is not used, as it costs every line a pass over its paths.
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 

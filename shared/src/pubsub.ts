@@ -1,6 +1,6 @@
 // One Pub/Sub client and one Topic per process: `pubsub.topic()` builds a new batch queue on every call, and a
 // client per request leaks (nodejs-pubsub #1069, #2016).
-import { PubSub, v1, type Topic } from '@google-cloud/pubsub';
+import { PubSub, type Topic, v1 } from '@google-cloud/pubsub';
 
 export interface PublisherTuning {
   /** Bounds the publish RPC with its retries (the client's default is 600 s, far past a provider's patience). */

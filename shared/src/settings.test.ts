@@ -39,14 +39,20 @@ test('the README lists every variable (`A_B` / `_C` in a table row counts for A_
   }
   // The project's older names, read as the client libraries read them.
   const aliases = new Set(['PUBSUB_PROJECT_ID', 'GCLOUD_PROJECT']);
-  assert.deepEqual(Object.keys(SETTINGS).filter((name) => !aliases.has(name) && !listed.has(name)), []);
+  assert.deepEqual(
+    Object.keys(SETTINGS).filter((name) => !aliases.has(name) && !listed.has(name)),
+    [],
+  );
 });
 
 test('PORT has one default per service; a missing project is the ConfigError every other setting gives', () => {
   assert.deepEqual([PORTS.ingress.parse(undefined), PORTS.processor.parse(undefined)], [8080, 8081]);
   assert.equal(requireProjectId({ PUBSUB_PROJECT_ID: 'p' }), 'p');
   assert.equal(requireProjectId({}, { projectId: 'found' }), 'found');
-  assert.throws(() => requireProjectId({}, { error: 'no metadata server' }), (error: unknown) => {
-    return error instanceof ConfigError && /GOOGLE_CLOUD_PROJECT: .*none was found \(no metadata server\)/.test(error.message);
-  });
+  assert.throws(
+    () => requireProjectId({}, { error: 'no metadata server' }),
+    (error: unknown) => {
+      return error instanceof ConfigError && /GOOGLE_CLOUD_PROJECT: .*none was found \(no metadata server\)/.test(error.message);
+    },
+  );
 });

@@ -48,7 +48,10 @@ export async function closeServer(server: Server, drain: () => Promise<void>, gr
  * A service's process: start it, stop it on SIGTERM or SIGINT (exit 0 once stopped, 1 if stopping failed), and
  * turn a configuration error into one readable line and exit code 2.
  */
-export async function runService(name: string, start: () => Promise<{ shutdown(signal: string): Promise<void>; logger: Logger }>): Promise<void> {
+export async function runService(
+  name: string,
+  start: () => Promise<{ shutdown(signal: string): Promise<void>; logger: Logger }>,
+): Promise<void> {
   try {
     const service = await start();
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -45,7 +45,10 @@ test('secrets come inline or from environment variables, several per variable (o
     { GH_SECRET: 'current\n  next  \n\n' },
   );
   assert.deepEqual(source!.secrets, ['current', 'next', 'inline']);
-  assert.deepEqual(source!.keys, ['current', 'next', 'inline'].map((secret) => Buffer.from(secret)));
+  assert.deepEqual(
+    source!.keys,
+    ['current', 'next', 'inline'].map((secret) => Buffer.from(secret)),
+  );
 });
 
 test("keys are derived once by the provider's own rule, in the secrets' order", () => {
@@ -76,10 +79,7 @@ test('a secret-valued option is resolved from the environment, and its absence n
   const document = { sources: [{ name: 'k', provider: 'keyed', secrets: ['k_AQID'], options: { token: { env: 'TOKEN' } } }] };
   const [source] = parseSources(document, { TOKEN: 't0k' });
   assert.deepEqual(source!.options, { token: 't0k' });
-  assert.throws(
-    () => parseSources(document, {}),
-    /sources\[0\]\.options\.token: environment variable TOKEN is not set/,
-  );
+  assert.throws(() => parseSources(document, {}), /sources\[0\]\.options\.token: environment variable TOKEN is not set/);
 });
 
 test('problems are reported with their path, all at once, and never with secret values', () => {
@@ -114,7 +114,13 @@ test('problems are reported with their path, all at once, and never with secret 
 test('duplicate names, unknown fields and an empty list are refused', () => {
   assert.throws(() => parseSources({ sources: [] }), /declare at least one source/);
   assert.throws(
-    () => parseSources({ sources: [{ name: 'a', provider: 'plain', secrets: ['x'] }, { name: 'a', provider: 'plain', secrets: ['y'] }] }),
+    () =>
+      parseSources({
+        sources: [
+          { name: 'a', provider: 'plain', secrets: ['x'] },
+          { name: 'a', provider: 'plain', secrets: ['y'] },
+        ],
+      }),
     /sources\[1\]\.name: duplicate source name "a"/,
   );
   assert.throws(() => parseSources({ sources: [{ name: 'a', provider: 'plain', secrets: ['x'], secret: 'typo' }] }), /Unrecognized key/);

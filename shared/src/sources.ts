@@ -43,7 +43,11 @@ const metadataRule = z
   .refine((rule) => (rule.header === undefined) !== (rule.pointer === undefined), 'give exactly one of "header" or "pointer"');
 export type MetadataRule = z.output<typeof metadataRule>;
 
-const lines = (raw: string): string[] => raw.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+const lines = (raw: string): string[] =>
+  raw
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 

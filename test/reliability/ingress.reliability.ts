@@ -209,10 +209,14 @@ test('thousands of malformed requests get only 4xx; the process stays up and its
 
     assert.equal(ingress.child.exitCode, null, 'the process is up');
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
-    const settled = await waitFor('memory back near its baseline', async () => {
-      const rss = await rssBytes(ingress.child.pid!);
-      return rss < baseline + 64 * 1024 * 1024 && rss;
-    }, 30_000);
+    const settled = await waitFor(
+      'memory back near its baseline',
+      async () => {
+        const rss = await rssBytes(ingress.child.pid!);
+        return rss < baseline + 64 * 1024 * 1024 && rss;
+      },
+      30_000,
+    );
     report('malformed input', {
       requests: [...statuses.values()].reduce((a, b) => a + b, 0),
       statuses: Object.fromEntries(statuses),
@@ -222,7 +226,11 @@ test('thousands of malformed requests get only 4xx; the process stays up and its
     });
     const warmUpIds = new Set(warmUp.accepted);
     const stray = events.messages.filter((m) => !warmUpIds.has(m.attributes.deliveryId!));
-    assert.deepEqual(stray.map((m) => m.attributes.source), [], 'nothing malformed was published');
+    assert.deepEqual(
+      stray.map((m) => m.attributes.source),
+      [],
+      'nothing malformed was published',
+    );
   } finally {
     ingress.child.kill('SIGTERM');
     await events.close();

@@ -9,8 +9,8 @@ import { ensureTopology, type Topology } from '../../shared/src/topology.ts';
 import { testFirestore, uniqueCollection } from '../support/firestore.ts';
 import { FAST_RETRIES, pipelineEnv } from '../support/pipeline.ts';
 import { isolatedTopology, tap, testPubSub } from '../support/pubsub.ts';
-import { outcomesOf, spawnService, type ServiceProcess } from '../support/services.ts';
-import { load, processorPort, report, settled, type Counts, type Outcomes } from './support.ts';
+import { outcomesOf, type ServiceProcess, spawnService } from '../support/services.ts';
+import { type Counts, load, type Outcomes, processorPort, report, settled } from './support.ts';
 
 const pubsub = testPubSub();
 const firestore = testFirestore();
@@ -70,7 +70,7 @@ async function stage(extraEnv: NodeJS.ProcessEnv): Promise<Stage> {
 /** What the system promises, whatever the trouble. */
 function assertPromises(counts: Counts): void {
   assert.equal(counts.both, 0, 'never both processed and dead-lettered');
-  assert.equal(counts.processedWithoutEffect, 0, 'the ledger says processed only once the handler\'s effect is there');
+  assert.equal(counts.processedWithoutEffect, 0, "the ledger says processed only once the handler's effect is there");
   assert.equal(counts.settledTwice, 0, 'no event settled as processed by two deliveries');
 }
 

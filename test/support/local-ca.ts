@@ -35,14 +35,42 @@ export function makeChain(options: ChainOptions): LocalChain {
     const keys = { root: privateKey(), intermediate: privateKey(), leaf: privateKey() };
     for (const [name, key] of Object.entries(keys)) writeFileSync(path(`${name}.key`), key.export({ type: 'pkcs8', format: 'pem' }));
     const ca = ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign', 'subjectKeyIdentifier=hash'];
-    openssl('req', '-x509', '-new', '-key', path('root.key'), '-subj', `/CN=hookpipe test root ${options.label}`, '-days', '30',
-      ...ca.flatMap((extension) => ['-addext', extension]), '-out', path('root.pem'));
+    openssl(
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      path('root.key'),
+      '-subj',
+      `/CN=hookpipe test root ${options.label}`,
+      '-days',
+      '30',
+      ...ca.flatMap((extension) => ['-addext', extension]),
+      '-out',
+      path('root.pem'),
+    );
 
     const issue = (name: 'intermediate' | 'leaf', issuer: 'root' | 'intermediate', subject: string, extensions: string[]) => {
       writeFileSync(path(`${name}.ext`), `${extensions.join('\n')}\n`);
       openssl('req', '-new', '-key', path(`${name}.key`), '-subj', subject, '-out', path(`${name}.csr`));
-      openssl('x509', '-req', '-in', path(`${name}.csr`), '-CA', path(`${issuer}.pem`), '-CAkey', path(`${issuer}.key`),
-        '-set_serial', String(Date.now()), '-days', '30', '-extfile', path(`${name}.ext`), '-out', path(`${name}.pem`));
+      openssl(
+        'x509',
+        '-req',
+        '-in',
+        path(`${name}.csr`),
+        '-CA',
+        path(`${issuer}.pem`),
+        '-CAkey',
+        path(`${issuer}.key`),
+        '-set_serial',
+        String(Date.now()),
+        '-days',
+        '30',
+        '-extfile',
+        path(`${name}.ext`),
+        '-out',
+        path(`${name}.pem`),
+      );
     };
     issue('intermediate', 'root', `/CN=hookpipe test intermediate ${options.label}`, [...ca, 'authorityKeyIdentifier=keyid']);
     issue('leaf', 'intermediate', `/CN=${options.names[0]}`, [

@@ -6,7 +6,11 @@ export type LogEntry = Record<string, unknown> & { message?: string; outcome?: s
 /** A logger whose JSON lines the test can read and wait on. */
 export function captureLogs(service: string) {
   const entries: LogEntry[] = [];
-  const logger = createLogger({ service, level: 'debug', destination: { write: (line: string) => void entries.push(JSON.parse(line) as LogEntry) } });
+  const logger = createLogger({
+    service,
+    level: 'debug',
+    destination: { write: (line: string) => void entries.push(JSON.parse(line) as LogEntry) },
+  });
   return {
     logger,
     entries,

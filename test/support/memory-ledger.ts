@@ -1,6 +1,6 @@
 // A Ledger kept in a Map, for unit tests of the delivery rules; it applies the same claim rule as the Firestore
 // ledger (decideClaim), which is itself tested against the Firestore emulator.
-import { decideClaim, type ClaimInput, type FailOptions, type Ledger } from '../../processor/src/ledger.ts';
+import { type ClaimInput, decideClaim, type FailOptions, type Ledger } from '../../processor/src/ledger.ts';
 import type { LedgerEntry, LedgerError } from '../../shared/src/ledger-entry.ts';
 
 export class MemoryLedger implements Ledger {

@@ -8,7 +8,7 @@ import { ensureTopology, type Topology } from '../../shared/src/topology.ts';
 import { uniqueCollection } from './firestore.ts';
 import { captureLogs } from './log-capture.ts';
 import { isolatedTopology, tap, testPubSub } from './pubsub.ts';
-import { LOCAL_SOURCES, stripeWebhook, type StripeEventOptions } from './stripe.ts';
+import { LOCAL_SOURCES, type StripeEventOptions, stripeWebhook } from './stripe.ts';
 
 /**
  * What the ingress and the processor read in a test: the topology's names and attempts, the sample sources, a

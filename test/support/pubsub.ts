@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Message, PubSub, Subscription } from '@google-cloud/pubsub';
 import { createPubSub } from '../../shared/src/pubsub.ts';
-import { ensureTopology, topologyWith, type Topology } from '../../shared/src/topology.ts';
+import { ensureTopology, type Topology, topologyWith } from '../../shared/src/topology.ts';
 import { waitFor } from './wait.ts';
 
 export function requireEmulator(): string {

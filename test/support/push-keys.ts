@@ -13,7 +13,16 @@ export function signToken(claims: Record<string, unknown>, key: KeyObject = pair
   const now = Math.floor(Date.now() / 1000);
   const header = Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid })).toString('base64url');
   const payload = Buffer.from(
-    JSON.stringify({ iss: 'https://accounts.google.com', aud: AUDIENCE, email: PUSHER, email_verified: true, sub: '1234', iat: now, exp: now + 3600, ...claims }),
+    JSON.stringify({
+      iss: 'https://accounts.google.com',
+      aud: AUDIENCE,
+      email: PUSHER,
+      email_verified: true,
+      sub: '1234',
+      iat: now,
+      exp: now + 3600,
+      ...claims,
+    }),
   ).toString('base64url');
   const signature = createSign('RSA-SHA256').update(`${header}.${payload}`).sign(key).toString('base64url');
   return `${header}.${payload}.${signature}`;

@@ -1,6 +1,6 @@
 // A service in its own process, as Cloud Run runs it (`node ingress/src/main.ts`), for the tests that signal or
 // kill it: ready once it logs that it listens, its JSON log lines kept for the test to read and wait on.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { LogEntry } from './log-capture.ts';
 import { waitFor } from './wait.ts';

@@ -1,7 +1,7 @@
 // SNS messages as Amazon signs them, for tests: the canonical string written here from Amazon's page, independently of
 // the provider's own (ingress/src/providers/aws-sns.ts), so that a misreading in one is caught by the other.
 // https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message-verify-message-signature.html
-import { sign, type KeyObject } from 'node:crypto';
+import { type KeyObject, sign } from 'node:crypto';
 
 export const SNS_TOPIC = 'arn:aws:sns:us-east-1:123456789012:orders';
 export const SNS_CERT_URL = 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem';
@@ -22,10 +22,14 @@ export function signedSnsMessage(fields: SnsFields, key: KeyObject, now: number,
     UnsubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=x',
     ...fields,
   };
-  const names = message.Type === 'Notification'
-    ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
-    : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
-  const text = names.filter((name) => message[name] !== undefined).map((name) => `${name}\n${message[name]}\n`).join('');
+  const names =
+    message.Type === 'Notification'
+      ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
+      : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
+  const text = names
+    .filter((name) => message[name] !== undefined)
+    .map((name) => `${name}\n${message[name]}\n`)
+    .join('');
   const present = Object.fromEntries(Object.entries(message).filter((entry): entry is [string, string] => entry[1] !== undefined));
   return { ...present, Signature: sign(version === '1' ? 'sha1' : 'sha256', Buffer.from(text), key).toString('base64') };
 }

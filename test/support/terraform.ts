@@ -14,7 +14,9 @@ export interface Terraform {
 
 export async function readTerraform(dir = 'infra'): Promise<Terraform> {
   const tf: Terraform = { locals: {}, resources: {}, variables: {}, outputs: {} };
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.tf')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.tf'))
+    .sort()) {
     const parsed = (await parse(file, readFileSync(join(dir, file), 'utf8'))) as {
       locals?: Array<Record<string, unknown>>;
       resource?: Record<string, Record<string, Block[]>>;
@@ -36,7 +38,9 @@ export function resolve(tf: Terraform, value: unknown): unknown {
   if (typeof value === 'string') {
     const whole = /^\$\{local\.([a-z0-9_]+)\}$/.exec(value);
     if (whole && whole[1]! in tf.locals) return resolve(tf, tf.locals[whole[1]!]);
-    return value.replace(/\$\{local\.([a-z0-9_]+)\}/g, (match, name: string) => (name in tf.locals ? String(resolve(tf, tf.locals[name])) : match));
+    return value.replace(/\$\{local\.([a-z0-9_]+)\}/g, (match, name: string) =>
+      name in tf.locals ? String(resolve(tf, tf.locals[name])) : match,
+    );
   }
   if (Array.isArray(value)) return value.map((item) => resolve(tf, item));
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(tf, v)]));

@@ -81,7 +81,11 @@ export function verifierSuite<O>(setup: VerifierSetup<O>): void {
   });
 
   test(`${provider.name}: hookpipe's own signer (used by \`hookpipe send\`) agrees with ${setup.signer}`, async () => {
-    const ours = provider.sign({ body: setup.body, url, now: NOW, id: 'msg_1', contentType: setup.contentType ?? 'application/json' }, setup.secrets[0], options);
+    const ours = provider.sign(
+      { body: setup.body, url, now: NOW, id: 'msg_1', contentType: setup.contentType ?? 'application/json' },
+      setup.secrets[0],
+      options,
+    );
     assert.deepEqual(verify(ours, [setup.secrets[0]]), { ok: true });
   });
 

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
+import { HttpError } from '../../../shared/src/errors.ts';
 import { ingressApp } from '../../../test/support/ingress-app.ts';
 import { signInput, webhookRequest } from '../../../test/support/webhook-request.ts';
-import { HttpError } from '../../../shared/src/errors.ts';
 import { adyen } from './adyen.ts';
 import { parseSources } from './index.ts';
 
@@ -92,8 +92,15 @@ test('adyen: every item of a batch must verify; one forged item refuses the whol
 test('adyen: any one byte changed in a body of signed fields only is refused, wherever it is', () => {
   // Only the eight signed fields, none empty: every byte is part of a signed value, a key naming one, the signature
   // or the JSON around them. (Adyen's HMAC does not cover the other fields: see adyen.ts.)
-  const item = signedBy(KEY, { pspReference: '7914073381342284', originalReference: '8313547924770610', merchantAccountCode: 'TestMerchant',
-    merchantReference: 'order-7', amount: { value: 1130, currency: 'EUR' }, eventCode: 'CAPTURE', success: 'true' });
+  const item = signedBy(KEY, {
+    pspReference: '7914073381342284',
+    originalReference: '8313547924770610',
+    merchantAccountCode: 'TestMerchant',
+    merchantReference: 'order-7',
+    amount: { value: 1130, currency: 'EUR' },
+    eventCode: 'CAPTURE',
+    success: 'true',
+  });
   const body = Buffer.from(JSON.stringify({ notificationItems: [{ NotificationRequestItem: item }] }));
   assert.deepEqual(verify(body, [KEY]), { ok: true });
   for (let index = 0; index < body.length; index++) {
@@ -103,7 +110,7 @@ test('adyen: any one byte changed in a body of signed fields only is refused, wh
   }
 });
 
-test('adyen: values are joined as they are, a colon or backslash in merchantReference included, as Adyen\'s libraries do', () => {
+test("adyen: values are joined as they are, a colon or backslash in merchantReference included, as Adyen's libraries do", () => {
   const item = signedBy(KEY, { ...docsItem(), merchantReference: 'INV:42\\a' });
   assert.deepEqual(verify(notification(item), [KEY]), { ok: true });
   const escaped = { ...item, merchantReference: 'INV\\:42\\\\a' };

@@ -87,7 +87,14 @@ export const adyen = defineProvider({
   name: 'adyen',
   // The basic authentication password is a secret like the HMAC key: inline, or from an environment variable.
   options: (env) =>
-    z.object({ basicAuth: z.object({ username: z.string().min(1), password: singleSecret(env) }).strict().optional() }).strict(),
+    z
+      .object({
+        basicAuth: z
+          .object({ username: z.string().min(1), password: singleSecret(env) })
+          .strict()
+          .optional(),
+      })
+      .strict(),
   json: true,
   key: adyenKey,
   keyFormat: 'an Adyen HMAC key is hexadecimal, as the Customer Area shows it',

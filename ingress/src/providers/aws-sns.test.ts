@@ -2,14 +2,14 @@
 // the checks verify makes with a key in hand, and the rules locateKeys applies before anything is fetched. The
 // certificate fetch and chain, and the whole flow through the ingress, are in ../outbound.test.ts.
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { signedSnsMessage, SNS_CERT_URL, SNS_TOPIC, snsConfirmation, type SnsFields } from '../../../test/support/sns.ts';
+import { SNS_CERT_URL, SNS_TOPIC, type SnsFields, signedSnsMessage, snsConfirmation } from '../../../test/support/sns.ts';
 import { keysFor } from '../../../test/support/verifier-suite.ts';
-import { awsSns, canonicalString, certificateUrl, subscribeUrl, type SnsMessage } from './aws-sns.ts';
+import { awsSns, canonicalString, certificateUrl, type SnsMessage, subscribeUrl } from './aws-sns.ts';
 import type { KeyPlan, WebhookRequest } from './types.ts';
 
 const TOPIC = SNS_TOPIC;
@@ -87,9 +87,9 @@ const PHP_MESSAGES = [
     Timestamp: '2022-07-28T21:23:58.317Z',
     SignatureVersion: '1',
     Signature:
-      'ghtf+deOBAzHJJZ6s6CdRLfTQAlcGzq9naoFM1wi0CJiq//uVRuZnamrkWNF0fhouMFvuLVRwcz8PZLUMSfnmd5VpdTKpTyiKmy1qJAZXma0w+yi7G+I'
-      + '33hD1Jyk1Nbym2n0kqp3fVu2aoooiN2ZeLAT2bH0/BtjLSfN1yAOKNoprco4qV9gGUZinXJdj9a1YdNhDR2jKi33ldlsVtEXAtiaDklGEk7DgRKX38Ge'
-      + 'rBPiLg3FdtgY6KC7cdeGpU/dGK+4hjc83Ive1HoFkAwqhpgInM2sMytBosoiXfCmOKmU4xeGD0gHDNZTlJUJQDlzw8Eag0H9f/5zXF9d3uy0YQ==',
+      'ghtf+deOBAzHJJZ6s6CdRLfTQAlcGzq9naoFM1wi0CJiq//uVRuZnamrkWNF0fhouMFvuLVRwcz8PZLUMSfnmd5VpdTKpTyiKmy1qJAZXma0w+yi7G+I' +
+      '33hD1Jyk1Nbym2n0kqp3fVu2aoooiN2ZeLAT2bH0/BtjLSfN1yAOKNoprco4qV9gGUZinXJdj9a1YdNhDR2jKi33ldlsVtEXAtiaDklGEk7DgRKX38Ge' +
+      'rBPiLg3FdtgY6KC7cdeGpU/dGK+4hjc83Ive1HoFkAwqhpgInM2sMytBosoiXfCmOKmU4xeGD0gHDNZTlJUJQDlzw8Eag0H9f/5zXF9d3uy0YQ==',
   },
   {
     MessageId: '17dea24b-55c2-540b-8362-f916557af765',
@@ -97,9 +97,9 @@ const PHP_MESSAGES = [
     Timestamp: '2022-07-28T21:24:08.324Z',
     SignatureVersion: '2',
     Signature:
-      'CXVqp9PfZAL+4JHS3Zxo1PFbQsvnOjvmYhtIf17TWpwc+iIVas8kZ8GopuzVzVMdatE7rCl/O4P91Zp05Dwz8lk8dLhfp8gSu3Njlzxlyrmzo9x3va3J'
-      + 'b7zFnedgS2GKnZWHGBdwTXho+TosNUE+3e10OMSlwN5XGDwX7+R3WL+rn+AXmFAqp3alg27sYa55h1dLE9cGszGPjScPdtF3BmZsUDMx9wSdNKsCk+vS'
-      + 'vE8yBjnCmUl7laSFj3LzPVrlSwgNYCF3kYnNAkah7NplK4SFhJYLwS0HCVCQJKa8rVbQLf9cBTu60U402mrgy0bN8xWoyimzbYbrOMJjalqkUg==',
+      'CXVqp9PfZAL+4JHS3Zxo1PFbQsvnOjvmYhtIf17TWpwc+iIVas8kZ8GopuzVzVMdatE7rCl/O4P91Zp05Dwz8lk8dLhfp8gSu3Njlzxlyrmzo9x3va3J' +
+      'b7zFnedgS2GKnZWHGBdwTXho+TosNUE+3e10OMSlwN5XGDwX7+R3WL+rn+AXmFAqp3alg27sYa55h1dLE9cGszGPjScPdtF3BmZsUDMx9wSdNKsCk+vS' +
+      'vE8yBjnCmUl7laSFj3LzPVrlSwgNYCF3kYnNAkah7NplK4SFhJYLwS0HCVCQJKa8rVbQLf9cBTu60U402mrgy0bN8xWoyimzbYbrOMJjalqkUg==',
   },
   {
     MessageId: '11405cc3-9ac7-56d5-b45d-079e8f7a8edf',
@@ -108,9 +108,9 @@ const PHP_MESSAGES = [
     Timestamp: '2022-07-28T22:53:49.654Z',
     SignatureVersion: '1',
     Signature:
-      'AItkS26d8yvnIKJevdirIPW7eM/yKbZy3/CF2EreCHmXWB3etWaV5Fb7SYpGABMpugpDZzNyGY1wCVWaopDoQ+7Q/kI2TpDu8bw1eExbi8U3kduvc/2m'
-      + '2fIrI4gDEY8/v3nzoLcr8pPodqMzrX6SzQou4klfaqbNK+rFmH0LVf2Q1VyOROODoSXmo4jg2Yu12jfxccBl96Drr/ihq4MJ4OcrWh6UzXXlVYjJHx2U'
-      + 'i4anNwNEb+Z4C2CAF1DjQUbhDtaoajDBPY+4d9C1OwbqwQpXsd6tyVcI9nFyEsVK8lfnAV+/3GZQcdXHbIUYBRGcBa4X5TlWJku5nDH2ERtHHw==',
+      'AItkS26d8yvnIKJevdirIPW7eM/yKbZy3/CF2EreCHmXWB3etWaV5Fb7SYpGABMpugpDZzNyGY1wCVWaopDoQ+7Q/kI2TpDu8bw1eExbi8U3kduvc/2m' +
+      '2fIrI4gDEY8/v3nzoLcr8pPodqMzrX6SzQou4klfaqbNK+rFmH0LVf2Q1VyOROODoSXmo4jg2Yu12jfxccBl96Drr/ihq4MJ4OcrWh6UzXXlVYjJHx2U' +
+      'i4anNwNEb+Z4C2CAF1DjQUbhDtaoajDBPY+4d9C1OwbqwQpXsd6tyVcI9nFyEsVK8lfnAV+/3GZQcdXHbIUYBRGcBa4X5TlWJku5nDH2ERtHHw==',
   },
   {
     MessageId: '4504e649-d933-5aa9-8199-bd14ccf05f0b',
@@ -119,9 +119,9 @@ const PHP_MESSAGES = [
     Timestamp: '2022-07-28T22:53:55.086Z',
     SignatureVersion: '2',
     Signature:
-      'cETcSvmmkt+My05qCLKexyl0+RyG83mSryKPqTfS+tYcxDJWVcjPJAr+qdpElzVaBl1aTGYVWMY64i9JqZ/JES8pylNj8LGvdhuNQKO59/WCoIimZAsN'
-      + 'hn0xEgOeeDU+W/0BU4sdpCGMNjo0S/FuIiWaRe4E0YWRVrxeQevaQ70euDdfWgd5v1eCKQz8b367b9XBmMztL/CWUFI6YaKK/MV21eyvJe3Y7CtVYiOK'
-      + 'EYiAZnAEkynK7gUGO5TsgDjGNYhj6U3xYsWgI03bmioSl7kdFSUj+AZ7ugas5fghqxgoDsdfqsjMYKRm5KKHQWsgzI619yIzpNKUiSMHxdZXpQ==',
+      'cETcSvmmkt+My05qCLKexyl0+RyG83mSryKPqTfS+tYcxDJWVcjPJAr+qdpElzVaBl1aTGYVWMY64i9JqZ/JES8pylNj8LGvdhuNQKO59/WCoIimZAsN' +
+      'hn0xEgOeeDU+W/0BU4sdpCGMNjo0S/FuIiWaRe4E0YWRVrxeQevaQ70euDdfWgd5v1eCKQz8b367b9XBmMztL/CWUFI6YaKK/MV21eyvJe3Y7CtVYiOK' +
+      'EYiAZnAEkynK7gUGO5TsgDjGNYhj6U3xYsWgI03bmioSl7kdFSUj+AZ7ugas5fghqxgoDsdfqsjMYKRm5KKHQWsgzI619yIzpNKUiSMHxdZXpQ==',
   },
 ].map((fields) => ({ Type: 'Notification', Message: 'Hello world', SigningCertURL: PHP_CERT_URL, ...fields }));
 
@@ -133,7 +133,7 @@ test("aws-sns: Amazon's published messages (v1, v2, with and without Subject) ve
     assert.deepEqual(verify(message, [key], now, options), { ok: true }, message.MessageId);
     assert.deepEqual(verify({ ...message, Message: 'Hello world?' }, [key], now, options), { ok: false, reason: 'signature mismatch' });
     const locatedAt = awsSns.locateKeys!(request(message), [], options, now, false);
-    assert.ok('fetch' in locatedAt && locatedAt.fetch.url.href === PHP_CERT_URL, 'its certificate is on Amazon\'s hosts');
+    assert.ok('fetch' in locatedAt && locatedAt.fetch.url.href === PHP_CERT_URL, "its certificate is on Amazon's hosts");
     assert.ok(new X509Certificate(PHP_CERTIFICATE).checkHost(locatedAt.fetch.names[1]!), 'and issued to a name locateKeys accepts');
   }
 });
@@ -217,7 +217,7 @@ test('aws-sns: a Timestamp outside the tolerance either way is refused, one at i
   assert.deepEqual(verify(signed({ Timestamp: 'yesterday' })), { ok: false, reason: 'the message Timestamp is not a date' });
 });
 
-test('aws-sns: the certificate is fetched only from Amazon\'s SNS hosts, decided before anything is fetched', () => {
+test("aws-sns: the certificate is fetched only from Amazon's SNS hosts, decided before anything is fetched", () => {
   const plan = locate(signed({}));
   assert.ok('fetch' in plan);
   assert.equal(plan.fetch.url.href, CERT_URL);
@@ -227,7 +227,8 @@ test('aws-sns: the certificate is fetched only from Amazon\'s SNS hosts, decided
     'https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-0123abcd.pem',
     'https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-0123abcd.pem',
     'https://sns.ap-southeast-2.amazonaws.com/SimpleNotificationService-0123abcd.pem',
-  ]) assert.ok(certificateUrl(good), good);
+  ])
+    assert.ok(certificateUrl(good), good);
   for (const bad of [
     'http://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123abcd.pem',
     'https://sns.us-east-1.amazonaws.com.evil.example/SimpleNotificationService-0123abcd.pem',
@@ -283,7 +284,10 @@ test("aws-sns: a SubscriptionConfirmation is answered once its SubscribeURL, on 
 
 test('aws-sns: a Notification is described by its MessageId and its topic', () => {
   const message = signed({});
-  assert.deepEqual(awsSns.describe(request(message), () => message), { deliveryId: message.MessageId, eventType: TOPIC });
+  assert.deepEqual(
+    awsSns.describe(request(message), () => message),
+    { deliveryId: message.MessageId, eventType: TOPIC },
+  );
 });
 
 test("aws-sns: `hookpipe send` signs with a stand-in key its source's secret vouches for, trusted against the emulator only", () => {

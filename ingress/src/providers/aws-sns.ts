@@ -13,12 +13,12 @@
 // in their own account and subscribe this URL. So `topicArns` is required, and a message of any other topic is refused
 // before its certificate is fetched, and a SubscriptionConfirmation of any other topic is never confirmed.
 // Out of scope: raw message delivery (no envelope, no signature: refused), the European Sovereign Cloud's hosts.
-import { generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
 import { z } from 'zod';
 import { anyKeyMatches, decodeSignature, hmac, withinTolerance } from './crypto.ts';
 import { refusal } from './handshake.ts';
 import { randomToken } from './sample.ts';
-import { defineProvider, fail, OK, type KeyPlan, type Reply, type WebhookRequest } from './types.ts';
+import { defineProvider, fail, type KeyPlan, OK, type Reply, type WebhookRequest } from './types.ts';
 
 const TYPES = ['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation'] as const;
 type MessageType = (typeof TYPES)[number];
@@ -151,7 +151,10 @@ const optionsSchema = () =>
       // that attempt and the clocks: https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html
       toleranceSeconds: z.number().int().min(60).max(7200).default(3900),
       // Topics sign with version 1 (SHA-1) unless set to 2; a source whose topics all use 2 can refuse 1.
-      signatureVersions: z.array(z.enum(['1', '2'])).min(1).default(['1', '2']),
+      signatureVersions: z
+        .array(z.enum(['1', '2']))
+        .min(1)
+        .default(['1', '2']),
     })
     .strict();
 type SnsOptions = z.output<ReturnType<typeof optionsSchema>>;
@@ -160,7 +163,7 @@ type SnsOptions = z.output<ReturnType<typeof optionsSchema>>;
 function admissible(request: WebhookRequest, options: SnsOptions, now: number): { message: SnsMessage } | { refused: string } {
   const message = parseMessage(request.body);
   if (typeof message === 'string') return { refused: message };
-  if (!options.topicArns.includes(message.TopicArn)) return { refused: 'the topic is not one of this source\'s topicArns' };
+  if (!options.topicArns.includes(message.TopicArn)) return { refused: "the topic is not one of this source's topicArns" };
   if (!(options.signatureVersions as string[]).includes(message.SignatureVersion)) {
     return { refused: `SignatureVersion ${message.SignatureVersion} is not accepted here` };
   }
@@ -208,7 +211,7 @@ export const awsSns = defineProvider({
       return localKeys(new URL(message.SigningCertURL), keys);
     }
     const url = certificateUrl(message.SigningCertURL);
-    if (url === undefined) return { refused: 'SigningCertURL is not a certificate on Amazon\'s SNS hosts' };
+    if (url === undefined) return { refused: "SigningCertURL is not a certificate on Amazon's SNS hosts" };
     return { fetch: { url, names: [url.hostname, GLOBAL_NAME], issuerUrl: (issuer) => ISSUER_URL.test(issuer.href) } };
   },
   verify(request, keys, options, now) {
@@ -244,7 +247,7 @@ export const awsSns = defineProvider({
     if (message.Type === 'UnsubscribeConfirmation') return { status: 200, contentType: 'text/plain; charset=utf-8', body: 'unsubscribed' };
     if (message.Type !== 'SubscriptionConfirmation') return undefined;
     const confirm = subscribeUrl(message.SubscribeURL ?? '');
-    if (confirm === undefined) return refusal('bad_request', 'SubscribeURL is not Amazon\'s ConfirmSubscription on an SNS host');
+    if (confirm === undefined) return refusal('bad_request', "SubscribeURL is not Amazon's ConfirmSubscription on an SNS host");
     return { status: 200, contentType: 'text/plain; charset=utf-8', body: 'subscription confirmed', confirm };
   },
   // The signature is in the body (seal); the headers SNS adds are unsigned and unread, sent for realism.

@@ -25,8 +25,11 @@ test("bitbucket: GitHub's SHA-1 form of the header is refused, and the ids come 
   const sha1 = `sha1=${createHmac('sha1', 'bitbucket-current').update(body).digest('hex')}`;
   const request = webhookRequest({ 'x-hub-signature': sha1, 'x-request-uuid': 'b7a4d5f1-0d2e-4c39', 'x-event-key': 'repo:push' }, body);
   assert.equal(bitbucket.verify(request, [Buffer.from('bitbucket-current')], {}, 0).ok, false);
-  assert.deepEqual(bitbucket.describe(request, () => JSON.parse(body.toString())), {
-    deliveryId: 'b7a4d5f1-0d2e-4c39',
-    eventType: 'repo:push',
-  });
+  assert.deepEqual(
+    bitbucket.describe(request, () => JSON.parse(body.toString())),
+    {
+      deliveryId: 'b7a4d5f1-0d2e-4c39',
+      eventType: 'repo:push',
+    },
+  );
 });

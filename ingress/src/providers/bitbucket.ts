@@ -5,7 +5,7 @@
 // https://support.atlassian.com/bitbucket-cloud/docs/event-payloads/ (HTTP headers)
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { signBody, verifyBodySignature, type BodySignature } from './body-signature.ts';
+import { type BodySignature, signBody, verifyBodySignature } from './body-signature.ts';
 import { jsonSample, randomHex } from './sample.ts';
 import { defineProvider } from './types.ts';
 

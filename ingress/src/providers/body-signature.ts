@@ -2,7 +2,7 @@
 // prefix, hex or base64. The raw body itself for GitHub, Meta, X, Shopify, Intercom and Linear; the body with a URL,
 // a method, ids or a timestamp around it for Square, HubSpot, Twitch, Slack and Zoom. Each provider module names its
 // header and builds its signed content, once, for verify and sign alike; this checks and makes the header.
-import { anyKeyMatches, decodeSignature, hmac, type Algorithm } from './crypto.ts';
+import { type Algorithm, anyKeyMatches, decodeSignature, hmac } from './crypto.ts';
 import { fail, OK, type Verdict, type WebhookRequest } from './types.ts';
 
 export interface BodySignature {

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual, type BinaryLike } from 'node:crypto';
+import { type BinaryLike, createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { fail, OK, type Verdict } from './types.ts';
 
 export type Algorithm = 'sha1' | 'sha256' | 'sha512';

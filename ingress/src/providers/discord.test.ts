@@ -3,7 +3,7 @@
 // judge. Through the ingress: PINGs are answered as Discord requires and never published; events are acknowledged
 // with 204 once published.
 import assert from 'node:assert/strict';
-import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { test } from 'node:test';
 import { verifyKey } from 'discord-interactions';
 import { ingressApp, NOW } from '../../../test/support/ingress-app.ts';
@@ -50,7 +50,7 @@ verifierSuite({
 
 const source = (publicKey: string) => parseSources({ sources: [{ name: 'discord', provider: 'discord', publicKeys: [publicKey] }] })[0]!;
 
-test('discord: the portal\'s hex key is read as the raw Ed25519 key it is', () => {
+test("discord: the portal's hex key is read as the raw Ed25519 key it is", () => {
   assert.deepEqual(source(shown(current)).keys, [spkiOf(current)]);
 });
 
@@ -130,7 +130,10 @@ test('discord: the PING answers are constants, the same under any key and for an
   const answers = new Set<string>();
   for (const key of [current, next]) {
     const bound = bindProvider(source(shown(key)));
-    for (const ping of [{ type: 0, application_id: '1' }, { type: 0, application_id: '2', version: 1 }]) {
+    for (const ping of [
+      { type: 0, application_id: '1' },
+      { type: 0, application_id: '2', version: 1 },
+    ]) {
       answers.add(JSON.stringify(bound.challenge!(ping, undefined as never)));
     }
   }

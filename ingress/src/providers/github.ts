@@ -1,7 +1,7 @@
 // GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`; the delivery GUID and event name come
 // in headers, so the body is never parsed here. Bodies may be forms (a webhook's content type setting).
 import { z } from 'zod';
-import { signBody, verifyBodySignature, type BodySignature } from './body-signature.ts';
+import { type BodySignature, signBody, verifyBodySignature } from './body-signature.ts';
 import { jsonSample, randomHex } from './sample.ts';
 import { defineProvider, type Verdict, type WebhookRequest } from './types.ts';
 

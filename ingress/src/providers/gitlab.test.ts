@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { keysFor, verifierSuite } from '../../../test/support/verifier-suite.ts';
 import { signInput, webhookRequest } from '../../../test/support/webhook-request.ts';
-import { parseSources } from './index.ts';
 import { gitlab } from './gitlab.ts';
+import { parseSources } from './index.ts';
 
 const NOW = 1_763_000_000;
 const SIGNING = ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'whsec_bmV4dC1naXRsYWItc2lnbmluZy10b2tlbg=='] as [string, string];
@@ -62,7 +62,10 @@ test('gitlab: a malformed signing token stops the start-up, naming the secret', 
 
 test('gitlab: the delivery id is Idempotency-Key, kept across retries, else X-Gitlab-Event-UUID; the type X-Gitlab-Event', () => {
   const headers = { 'idempotency-key': 'f5e5f430', 'x-gitlab-event-uuid': '13792a34', 'x-gitlab-event': 'Push Hook' };
-  assert.deepEqual(gitlab.describe(webhookRequest(headers), () => ({})), { deliveryId: 'f5e5f430', eventType: 'Push Hook' });
+  assert.deepEqual(
+    gitlab.describe(webhookRequest(headers), () => ({})),
+    { deliveryId: 'f5e5f430', eventType: 'Push Hook' },
+  );
   assert.equal(gitlab.describe(webhookRequest({ 'x-gitlab-event-uuid': '13792a34' }), () => ({})).deliveryId, '13792a34');
 });
 

@@ -33,15 +33,32 @@ verifierSuite({
 });
 
 test('hmac: templates split into literals and fields', () => {
-  assert.deepEqual(parseTemplate('v0:{timestamp}:{body}'), [{ literal: 'v0:' }, { field: 'timestamp' }, { literal: ':' }, { field: 'body' }]);
+  assert.deepEqual(parseTemplate('v0:{timestamp}:{body}'), [
+    { literal: 'v0:' },
+    { field: 'timestamp' },
+    { literal: ':' },
+    { field: 'body' },
+  ]);
   assert.deepEqual(parseTemplate('{header:X-Id}.{body}'), [{ header: 'x-id' }, { literal: '.' }, { field: 'body' }]);
 });
 
 test('hmac: the plain default (hex of the body, no prefix) and several signatures in one header', () => {
-  const plain = { ...options, algorithm: 'sha256' as const, encoding: 'hex' as const, prefix: '', timestampHeader: undefined, signedContent: '{body}' };
+  const plain = {
+    ...options,
+    algorithm: 'sha256' as const,
+    encoding: 'hex' as const,
+    prefix: '',
+    timestampHeader: undefined,
+    signedContent: '{body}',
+  };
   const body = Buffer.from('hello');
   const good = createHmac('sha256', 'k').update(body).digest('hex');
-  const request = { method: 'POST', url: new URL('https://h.example/'), headers: new Headers({ 'x-signature': `deadbeef, ${good}` }), body };
+  const request = {
+    method: 'POST',
+    url: new URL('https://h.example/'),
+    headers: new Headers({ 'x-signature': `deadbeef, ${good}` }),
+    body,
+  };
   assert.deepEqual(genericHmac.verify(request, keysFor(genericHmac, ['k']), plain, 0), { ok: true });
 });
 
@@ -49,8 +66,15 @@ test('hmac: millisecond timestamps are compared in seconds', () => {
   const ms = { ...options, timestampUnit: 'ms' as const, signedContent: '{timestamp}.{body}', separator: undefined };
   const now = 1_763_000_000;
   const body = Buffer.from('{}');
-  const signature = createHmac('sha512', 'k').update(`${now * 1000}.{}`).digest('base64');
-  const request = { method: 'POST', url: new URL('https://h.example/'), headers: new Headers({ 'x-timestamp': String(now * 1000), 'x-signature': `sha512=${signature}` }), body };
+  const signature = createHmac('sha512', 'k')
+    .update(`${now * 1000}.{}`)
+    .digest('base64');
+  const request = {
+    method: 'POST',
+    url: new URL('https://h.example/'),
+    headers: new Headers({ 'x-timestamp': String(now * 1000), 'x-signature': `sha512=${signature}` }),
+    body,
+  };
   assert.deepEqual(genericHmac.verify(request, keysFor(genericHmac, ['k']), ms, now + 100), { ok: true });
   assert.equal(genericHmac.verify(request, keysFor(genericHmac, ['k']), ms, now + 121).ok, false);
 });

@@ -86,7 +86,7 @@ test('hubspot: a missing or malformed X-HubSpot-Request-Timestamp is refused', (
   }
 });
 
-test('hubspot: a batch keeps its id when retried (attemptNumber raised), another batch does not; its type is its events\' type', () => {
+test("hubspot: a batch keeps its id when retried (attemptNumber raised), another batch does not; its type is its events' type", () => {
   const describe = (value: unknown) => hubspot.describe(request(URL_GIVEN, {}), () => value);
   const first = describe(events(0));
   assert.equal(first.eventType, 'contact.creation');

@@ -5,7 +5,7 @@
 // https://developers.hubspot.com/docs/apps/developer-platform/build-apps/authentication/request-validation
 import { z } from 'zod';
 import { toleranceSeconds } from '../../../shared/src/sources.ts';
-import { signHeader, verifyHeaderSignature, type BodySignature, type SignedContent } from './body-signature.ts';
+import { type BodySignature, type SignedContent, signHeader, verifyHeaderSignature } from './body-signature.ts';
 import { checkTimestamp, contentId, parseUnixSeconds } from './crypto.ts';
 import { textAt } from './fields.ts';
 import { jsonSample } from './sample.ts';
@@ -16,7 +16,18 @@ const TIMESTAMP = 'x-hubspot-request-timestamp';
 
 /** The characters HubSpot decodes in the URI before signing; any other escape stays as it is. */
 const DECODED: Readonly<Record<string, string>> = {
-  '3A': ':', '2F': '/', '3F': '?', '40': '@', '21': '!', '24': '$', '27': "'", '28': '(', '29': ')', '2A': '*', '2C': ',', '3B': ';',
+  '3A': ':',
+  '2F': '/',
+  '3F': '?',
+  '40': '@',
+  '21': '!',
+  '24': '$',
+  '27': "'",
+  '28': '(',
+  '29': ')',
+  '2A': '*',
+  '2C': ',',
+  '3B': ';',
 };
 
 export const hubspotUri = (url: URL): string =>

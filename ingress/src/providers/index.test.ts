@@ -2,7 +2,7 @@
 // would make a signature meaningless refused at start-up, named by source and field.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadSources, parseSources, PROVIDER_REGISTRY } from './index.ts';
+import { loadSources, PROVIDER_REGISTRY, parseSources } from './index.ts';
 
 const refusal = (source: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) => {
   try {

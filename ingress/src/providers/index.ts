@@ -2,13 +2,31 @@
 // file's schema is built from it here, once, so every reader of a sources file (the ingress, `hookpipe`, the tests)
 // imports `loadSources` from this module. Adding a provider: its module in this folder, and one line below.
 import { defineSources, type OptionsOf, type SourceFor, type SourceOf } from '../../../shared/src/sources.ts';
+import { adyen } from './adyen.ts';
+import { awsSns } from './aws-sns.ts';
+import { bitbucket } from './bitbucket.ts';
+import { calendly } from './calendly.ts';
+import { clerk } from './clerk.ts';
+import { discord } from './discord.ts';
+import { github } from './github.ts';
+import { gitlab } from './gitlab.ts';
 import { genericHmac } from './hmac.ts';
 import { hubspot } from './hubspot.ts';
 import { intercom } from './intercom.ts';
 import { linear } from './linear.ts';
+import { liveblocks } from './liveblocks.ts';
 import { mailgun } from './mailgun.ts';
-import { github } from './github.ts';
 import { meta } from './meta.ts';
+import { microsoftGraph } from './microsoft-graph.ts';
+import { okta } from './okta.ts';
+import { openai } from './openai.ts';
+import { paddle } from './paddle.ts';
+import { pagerduty } from './pagerduty.ts';
+import { publicKey } from './public-key.ts';
+import { replicate } from './replicate.ts';
+import { resend } from './resend.ts';
+import { sendgrid } from './sendgrid.ts';
+import { sentry } from './sentry.ts';
 import { shopify } from './shopify.ts';
 import { slack } from './slack.ts';
 import { square } from './square.ts';
@@ -17,29 +35,11 @@ import { stripe } from './stripe.ts';
 import { token } from './token.ts';
 import { twilio } from './twilio.ts';
 import { twitch } from './twitch.ts';
+import { typeform } from './typeform.ts';
+import type { Described, KeyPlan, Provider, Reply, Sample, SignInput, Verdict, WebhookRequest } from './types.ts';
+import { vercel } from './vercel.ts';
 import { x } from './x.ts';
 import { zoom } from './zoom.ts';
-import { adyen } from './adyen.ts';
-import { bitbucket } from './bitbucket.ts';
-import { calendly } from './calendly.ts';
-import { clerk } from './clerk.ts';
-import { gitlab } from './gitlab.ts';
-import { liveblocks } from './liveblocks.ts';
-import { openai } from './openai.ts';
-import { paddle } from './paddle.ts';
-import { pagerduty } from './pagerduty.ts';
-import { replicate } from './replicate.ts';
-import { resend } from './resend.ts';
-import { sentry } from './sentry.ts';
-import { typeform } from './typeform.ts';
-import { vercel } from './vercel.ts';
-import { discord } from './discord.ts';
-import { publicKey } from './public-key.ts';
-import { sendgrid } from './sendgrid.ts';
-import { awsSns } from './aws-sns.ts';
-import { microsoftGraph } from './microsoft-graph.ts';
-import { okta } from './okta.ts';
-import type { Described, KeyPlan, Provider, Reply, Sample, SignInput, Verdict, WebhookRequest } from './types.ts';
 
 const MODULES = {
   stripe,

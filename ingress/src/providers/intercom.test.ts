@@ -38,8 +38,11 @@ test('intercom: a SHA-256 signature in the header (GitHub-style) is not an Inter
 
 test('intercom: notifications are described by their id and topic', () => {
   const request = { method: 'POST', url: new URL('https://h.example/'), headers: new Headers(), body: Buffer.alloc(0) };
-  assert.deepEqual(intercom.describe(request, () => notification), {
-    deliveryId: 'notif_ccd8a4d2-c2c0-4b5b-9b4f-5b0c1f9b3e5a',
-    eventType: 'conversation.user.created',
-  });
+  assert.deepEqual(
+    intercom.describe(request, () => notification),
+    {
+      deliveryId: 'notif_ccd8a4d2-c2c0-4b5b-9b4f-5b0c1f9b3e5a',
+      eventType: 'conversation.user.created',
+    },
+  );
 });

@@ -3,7 +3,7 @@
 // https://developers.intercom.com/intercom-api-reference/v1.0/reference/signed-notifications
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { signBody, verifyBodySignature, type BodySignature } from './body-signature.ts';
+import { type BodySignature, signBody, verifyBodySignature } from './body-signature.ts';
 import { textAt } from './fields.ts';
 import { jsonSample } from './sample.ts';
 import { defineProvider } from './types.ts';

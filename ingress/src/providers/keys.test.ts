@@ -1,10 +1,10 @@
 // Reading public and private keys in every form a provider shows them, refusing what cannot serve the configured
 // algorithm, and Node's signatures in both ECDSA encodings.
 import assert from 'node:assert/strict';
-import { constants, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { constants, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { test } from 'node:test';
 import { ConfigError } from '../../../shared/src/errors.ts';
-import { contentBytes, privateKeyFor, readPublicKey, readSigningKey, signWith, verifySignature, type KeyAlgorithm } from './keys.ts';
+import { contentBytes, type KeyAlgorithm, privateKeyFor, readPublicKey, readSigningKey, signWith, verifySignature } from './keys.ts';
 
 const ed = generateKeyPairSync('ed25519');
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -35,7 +35,9 @@ test('public keys are read from PEM, base64 or hex DER (SPKI), and raw 32-byte E
     for (const text of texts) assert.deepEqual(keyOf(text, algorithm), spki(key), `${algorithm}: ${text.slice(0, 30)}`);
   }
   // Pasted wrapped, as PEM bodies and dashboards show them.
-  const wrapped = spki(ec.publicKey).toString('base64').replace(/(.{40})/g, '$1\n');
+  const wrapped = spki(ec.publicKey)
+    .toString('base64')
+    .replace(/(.{40})/g, '$1\n');
   assert.deepEqual(keyOf(wrapped, 'ecdsa-p256-sha256'), spki(ec.publicKey));
 });
 

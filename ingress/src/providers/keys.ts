@@ -3,7 +3,7 @@
 // keys are acceptable for which algorithm, and in which encodings keys and signatures travel.
 // https://nodejs.org/api/crypto.html#cryptocreatepublickeykey
 // https://nodejs.org/api/crypto.html#cryptoverifyalgorithm-data-key-signature-callback
-import { createPrivateKey, createPublicKey, constants, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { constants, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
 import { ConfigError } from '../../../shared/src/errors.ts';
 import type { KeyReading } from '../../../shared/src/sources.ts';
 import type { SignedContent } from './body-signature.ts';
@@ -99,8 +99,7 @@ export const readPublicKey = (text: string, algorithm: KeyAlgorithm): KeyReading
   reading(publicKeyObject(text, algorithm), algorithm, 'public');
 
 /** The public half (DER SPKI) of a configured signing key, or why it cannot sign for `algorithm`. */
-export const readSigningKey = (text: string, algorithm: KeyAlgorithm): KeyReading =>
-  reading(privateKeyObject(text), algorithm, 'private');
+export const readSigningKey = (text: string, algorithm: KeyAlgorithm): KeyReading => reading(privateKeyObject(text), algorithm, 'private');
 
 // Keys are read once, at start-up, so each Buffer a source holds is parsed once here: Node's parse costs 10 to 17 µs
 // a key, against 20 to 110 µs for the verification itself (measured here with Node 22 for Ed25519, P-256, RSA-2048).

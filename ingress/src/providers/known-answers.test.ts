@@ -7,7 +7,7 @@
 // consumer secret that made it), so Meta is held to its documented handshake sample and X to its POST fixtures.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bindProvider, parseSources, type BoundProvider, type ProviderName } from './index.ts';
+import { type BoundProvider, bindProvider, type ProviderName, parseSources } from './index.ts';
 import type { WebhookRequest } from './types.ts';
 
 interface KnownAnswer {
@@ -96,15 +96,17 @@ const SLACK_SIGNATURE = 'v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd275196
 knownAnswer({
   provider: 'slack',
   label: 'documented slash command',
-  source: 'https://docs.slack.dev/authentication/verifying-requests-from-slack/ and '
-    + 'https://github.com/slackapi/python-slack-sdk/blob/HEAD/tests/slack_sdk/signature/test_signature_verifier.py',
+  source:
+    'https://docs.slack.dev/authentication/verifying-requests-from-slack/ and ' +
+    'https://github.com/slackapi/python-slack-sdk/blob/HEAD/tests/slack_sdk/signature/test_signature_verifier.py',
   secret: '8f742231b10e8888abcd99yyyzzz85a5',
   now: SLACK_TIMESTAMP,
   headers: { 'content-type': FORM, 'x-slack-request-timestamp': String(SLACK_TIMESTAMP), 'x-slack-signature': SLACK_SIGNATURE },
-  body: 'token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar'
-    + '&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com'
-    + '%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN'
-    + '&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c',
+  body:
+    'token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar' +
+    '&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com' +
+    '%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN' +
+    '&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c',
   signs: { 'x-slack-request-timestamp': String(SLACK_TIMESTAMP), 'x-slack-signature': SLACK_SIGNATURE },
 });
 
@@ -113,8 +115,9 @@ const SHOPIFY_HMAC = 'B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=';
 knownAnswer({
   provider: 'shopify',
   label: "shopify-api's webhook validation fixture",
-  source: 'https://github.com/Shopify/shopify-app-js/blob/HEAD/packages/apps/shopify-api/lib/webhooks/__tests__/validate.test.ts '
-    + 'with apiSecretKey from ../../__tests__/test-config.ts',
+  source:
+    'https://github.com/Shopify/shopify-app-js/blob/HEAD/packages/apps/shopify-api/lib/webhooks/__tests__/validate.test.ts ' +
+    'with apiSecretKey from ../../__tests__/test-config.ts',
   secret: 'test_secret_key',
   headers: { 'content-type': JSON_TYPE, 'x-shopify-hmac-sha256': SHOPIFY_HMAC },
   body: '{"foo": "bar"}',
@@ -268,8 +271,9 @@ knownAnswer({
 test('meta: the documented verification request is echoed under its verify token and refused under another', () => {
   const request: WebhookRequest = {
     method: 'GET',
-    url: new URL('https://www.your-clever-domain-name.com/webhooks?hub.mode=subscribe&hub.challenge=1158201444'
-      + '&hub.verify_token=meatyhamhock'),
+    url: new URL(
+      'https://www.your-clever-domain-name.com/webhooks?hub.mode=subscribe&hub.challenge=1158201444' + '&hub.verify_token=meatyhamhock',
+    ),
     headers: new Headers(),
     body: Buffer.alloc(0),
   };

@@ -89,6 +89,12 @@ test('linear: `hookpipe send` stamps webhookTimestamp afresh, so a --resend a mi
 
 test('linear: deliveries are described by Linear-Delivery and type.action', () => {
   const delivery = request({ 'linear-delivery': 'd-7' });
-  assert.deepEqual(linear.describe(delivery, () => JSON.parse(bodyAt(1, 'update'))), { deliveryId: 'd-7', eventType: 'Issue.update' });
-  assert.deepEqual(linear.describe(delivery, () => ({ type: 'Issue' })), { deliveryId: 'd-7', eventType: 'Issue' });
+  assert.deepEqual(
+    linear.describe(delivery, () => JSON.parse(bodyAt(1, 'update'))),
+    { deliveryId: 'd-7', eventType: 'Issue.update' },
+  );
+  assert.deepEqual(
+    linear.describe(delivery, () => ({ type: 'Issue' })),
+    { deliveryId: 'd-7', eventType: 'Issue' },
+  );
 });

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { toleranceSeconds } from '../../../shared/src/sources.ts';
-import { signBody, verifyBodySignature, type BodySignature } from './body-signature.ts';
+import { type BodySignature, signBody, verifyBodySignature } from './body-signature.ts';
 import { checkTimestamp } from './crypto.ts';
 import { asObject, parseJsonBody, textAt } from './fields.ts';
 import { jsonSample, randomToken } from './sample.ts';

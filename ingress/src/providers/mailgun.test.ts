@@ -12,7 +12,10 @@ import { mailgun } from './mailgun.ts';
 
 const KEY = 'key-mailgun-signing-key';
 const TOKEN = 'a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0';
-const documented = (key: string, timestamp: string, token = TOKEN) => createHmac('sha256', key).update(timestamp + token).digest('hex');
+const documented = (key: string, timestamp: string, token = TOKEN) =>
+  createHmac('sha256', key)
+    .update(timestamp + token)
+    .digest('hex');
 const eventData = { event: 'delivered', timestamp: 1763000000.329574, id: 'DACSsAdVSeGpLid7TN03WA', recipient: 'alice@example.com' };
 const jsonBody = (signature: Record<string, string>, data: object = eventData) => JSON.stringify({ signature, 'event-data': data });
 const signedJson = (key = KEY, now = NOW) => jsonBody({ timestamp: String(now), token: TOKEN, signature: documented(key, String(now)) });
@@ -84,7 +87,10 @@ test('mailgun: legacy form posts carry timestamp, token and signature as fields;
   assert.equal(verify(fields.toString(), FORM).ok, false);
   const headers = new Headers({ 'content-type': FORM });
   const request = { method: 'POST', url: new URL('https://h.example/'), headers, body: Buffer.from(fields.toString()) };
-  assert.deepEqual(mailgun.describe(request, () => undefined), { deliveryId: TOKEN, eventType: 'opened' });
+  assert.deepEqual(
+    mailgun.describe(request, () => undefined),
+    { deliveryId: TOKEN, eventType: 'opened' },
+  );
 });
 
 test("mailgun: hookpipe's sealer signs the sample (JSON) and a form as Mailgun does, and `hookpipe send` gets a 202", async () => {

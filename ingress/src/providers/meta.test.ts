@@ -8,13 +8,20 @@ verifierSuite({
   provider: meta,
   options: { verifyToken: 'my-verify-token' },
   secrets: ['meta-app-secret', 'meta-app-secret-2'],
-  body: Buffer.from(JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: {} }] }] })),
+  body: Buffer.from(
+    JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: {} }] }] }),
+  ),
   signer: "Meta's documented scheme (X-Hub-Signature-256)",
   sign: (body, secret) => ({ 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` }),
   signatureHeader: 'x-hub-signature-256',
 });
 
-const get = (query: string) => ({ method: 'GET', url: new URL(`https://h.example/webhooks/wa?${query}`), headers: new Headers(), body: Buffer.alloc(0) });
+const get = (query: string) => ({
+  method: 'GET',
+  url: new URL(`https://h.example/webhooks/wa?${query}`),
+  headers: new Headers(),
+  body: Buffer.alloc(0),
+});
 
 test('meta: the subscribe handshake echoes the challenge only for the right verify token', () => {
   const options = { verifyToken: 'my-verify-token' };

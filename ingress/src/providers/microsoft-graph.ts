@@ -11,8 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { contentId } from './crypto.ts';
-import { refusal } from './handshake.ts';
 import { textAt } from './fields.ts';
+import { refusal } from './handshake.ts';
 import { randomToken } from './sample.ts';
 import { tokenMatches } from './token.ts';
 import { defineProvider, fail, OK } from './types.ts';

@@ -53,15 +53,16 @@ test("paddle: the SDK's fixtures, valid and invalid, get the same verdicts from 
   const refused = (reason: string) => ({ ok: false, reason });
   const valid = 'ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9';
   assert.deepEqual(verify('{"data": ["1", "2"]}', valid), { ok: true });
-  const multiple = 'ts=1698796800;h1=28981e941fae76e53db32f3d2a83cb69db41476595e84e1970a1b5d98f62b261;'
-    + 'h1=28981e941fae76e53db32f3d2a83cb69db41476595e84e1970a1b5d98f62b261;h2=RANDOM_HASH';
+  const multiple =
+    'ts=1698796800;h1=28981e941fae76e53db32f3d2a83cb69db41476595e84e1970a1b5d98f62b261;' +
+    'h1=28981e941fae76e53db32f3d2a83cb69db41476595e84e1970a1b5d98f62b261;h2=RANDOM_HASH';
   assert.deepEqual(verify('{"data": "value"}', multiple), { ok: true });
   assert.deepEqual(verify('{ "data": [ "1", "2" ]}', valid), refused('signature mismatch'));
   assert.deepEqual(verify('{"data": ["1", "2"]}', valid.replace('1698796800', '9876')), refused('timestamp outside the tolerance'));
   assert.deepEqual(verify('{"data": ["1", "2"]}', 'ts=1234;h2=invalid_header'), refused('Paddle-Signature has no h1 signature'));
 });
 
-test('paddle: several h1 during a rotation, any one matching is enough; the id and type are the event\'s', () => {
+test("paddle: several h1 during a rotation, any one matching is enough; the id and type are the event's", () => {
   const signature = `ts=${NOW};h1=${h1(body, 'retired', NOW)};h1=${h1(body, SECRET, NOW)}`;
   assert.deepEqual(paddle.verify(request(signature), keysFor(paddle, [SECRET]), { toleranceSeconds: 30 }, NOW), { ok: true });
   const described = paddle.describe(request(signature), () => event);

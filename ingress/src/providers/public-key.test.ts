@@ -2,13 +2,13 @@
 // (the scheme written independently: the signature of "<timestamp>.<body>" under the private key); and how a source
 // gives its keys: `publicKeys` inline or from environment variables, checked at start-up and named by their place.
 import assert from 'node:assert/strict';
-import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { ingressApp } from '../../../test/support/ingress-app.ts';
 import { verifierSuite } from '../../../test/support/verifier-suite.ts';
 import { bindProvider, parseSources } from './index.ts';
 import type { KeyAlgorithm } from './keys.ts';
-import { MAX_SIGNATURES, publicKey, type PublicKeyOptions } from './public-key.ts';
+import { MAX_SIGNATURES, type PublicKeyOptions, publicKey } from './public-key.ts';
 
 const NOW = 1_763_000_000;
 const pem = (key: KeyObject) => key.export({ format: 'pem', type: key.type === 'public' ? 'spki' : 'pkcs8' }).toString();
@@ -104,7 +104,10 @@ test('public keys come inline or from environment variables (several per variabl
   const base64 = ec2.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
   const env = { KEYS: `${pem(ec.publicKey)}\n${pem(ec2.publicKey)}`, MORE: `${base64}\n` };
   const [source] = parseSources({ sources: [ecdsaSource({ publicKeys: [{ env: 'KEYS' }, { env: 'MORE' }, pem(ec.publicKey)] })] }, env);
-  assert.deepEqual(source!.keys, [ec.publicKey, ec2.publicKey].map((key) => key.export({ format: 'der', type: 'spki' })));
+  assert.deepEqual(
+    source!.keys,
+    [ec.publicKey, ec2.publicKey].map((key) => key.export({ format: 'der', type: 'spki' })),
+  );
   assert.deepEqual(source!.secrets, []);
 });
 

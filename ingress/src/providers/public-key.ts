@@ -7,11 +7,11 @@
 // SendGrid and Discord are this scheme with their own settings (`presetScheme`).
 import { z } from 'zod';
 import { toleranceSeconds } from '../../../shared/src/sources.ts';
+import type { EcdsaFormat, KeyAlgorithm } from './keys.ts';
 import { contentBytes, KEY_ALGORITHMS, privateKeyFor, readPublicKey, readSigningKey, signWith, verifySignature } from './keys.ts';
 import { genericSample } from './sample.ts';
-import { refineScheme, schemeFields, schemeUrlSigning, signScheme, verifyScheme, type SchemeOptions } from './template.ts';
+import { refineScheme, type SchemeOptions, schemeFields, schemeUrlSigning, signScheme, verifyScheme } from './template.ts';
 import { defineProvider, fail, OK, type SignInput, type Verdict, type WebhookRequest } from './types.ts';
-import type { EcdsaFormat, KeyAlgorithm } from './keys.ts';
 
 const options = () =>
   z

@@ -2,7 +2,7 @@
 // cannot sign): what hookpipe signs the library accepts, and on every case the library can judge (good, tampered,
 // another key, another timestamp) the two agree. SendGrid's published examples are accepted as they stand.
 import assert from 'node:assert/strict';
-import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { test } from 'node:test';
 import eventwebhook from '@sendgrid/eventwebhook';
 import { verifierSuite } from '../../../test/support/verifier-suite.ts';
@@ -127,7 +127,10 @@ test("sendgrid: SendGrid's published signatures are accepted (one event, and two
 
 test('sendgrid: a batch is typed "batch" and identified by its events: one event by its sg_event_id, several by their ids', () => {
   const request = post({}, body);
-  assert.deepEqual(sendgrid.describe(request, () => events), { deliveryId: batchId(events), eventType: 'batch' });
+  assert.deepEqual(
+    sendgrid.describe(request, () => events),
+    { deliveryId: batchId(events), eventType: 'batch' },
+  );
   assert.equal(batchId([events[0]]), 'cHJvY2Vzc2VkLTE');
   const id = batchId(events);
   assert.match(id!, /^sg-batch-[0-9a-f]{32}$/);

@@ -24,13 +24,19 @@ verifierSuite({
 
 const request = (headers: Record<string, string>) => webhookRequest(headers, body);
 
-test('sentry: the type is the resource header and the body\'s action, the id the Request-ID header', () => {
+test("sentry: the type is the resource header and the body's action, the id the Request-ID header", () => {
   const headers = { ...sign(body, 'sentry-current'), 'request-id': 'b3c2e9a4-3f0e-4a51', 'sentry-hook-resource': 'issue' };
-  assert.deepEqual(sentry.describe(request(headers), () => event), { deliveryId: 'b3c2e9a4-3f0e-4a51', eventType: 'issue.created' });
-  assert.deepEqual(sentry.describe(request({ 'sentry-hook-resource': 'installation' }), () => ({})), {
-    deliveryId: undefined,
-    eventType: 'installation',
-  });
+  assert.deepEqual(
+    sentry.describe(request(headers), () => event),
+    { deliveryId: 'b3c2e9a4-3f0e-4a51', eventType: 'issue.created' },
+  );
+  assert.deepEqual(
+    sentry.describe(request({ 'sentry-hook-resource': 'installation' }), () => ({})),
+    {
+      deliveryId: undefined,
+      eventType: 'installation',
+    },
+  );
 });
 
 test('sentry: Sentry-Hook-Timestamp is not signed, so it is not what decides', () => {

@@ -4,7 +4,7 @@
 // `Sentry-Hook-Timestamp` header is not signed, so it is not checked: anyone could rewrite it to pass.
 // https://docs.sentry.io/integrations/integration-platform/webhooks/
 import { z } from 'zod';
-import { signBody, verifyBodySignature, type BodySignature } from './body-signature.ts';
+import { type BodySignature, signBody, verifyBodySignature } from './body-signature.ts';
 import { textAt } from './fields.ts';
 import { jsonSample, randomHex } from './sample.ts';
 import { defineProvider } from './types.ts';

@@ -1,6 +1,6 @@
 // Shopify: `X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256 of the raw body>`; id and topic come in headers.
 import { z } from 'zod';
-import { signBody, verifyBodySignature, type BodySignature } from './body-signature.ts';
+import { type BodySignature, signBody, verifyBodySignature } from './body-signature.ts';
 import { jsonSample } from './sample.ts';
 import { defineProvider } from './types.ts';
 

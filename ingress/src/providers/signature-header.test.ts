@@ -24,11 +24,14 @@ test('signature header: items are trimmed, every signature is kept, unknown keys
   const value = ` ts = 12 ;h1=${'ab'.repeat(32)}; h2=${'cd'.repeat(32)};h1=zz;junk; h1= ${'ef'.repeat(32)} `;
   const parsed = parseSignatureHeader(value, TIMESTAMPED);
   assert.equal(parsed.timestamp, 12);
-  assert.deepEqual(parsed.signatures.map((signature) => signature.toString('hex')), ['ab'.repeat(32), 'ef'.repeat(32)]);
+  assert.deepEqual(
+    parsed.signatures.map((signature) => signature.toString('hex')),
+    ['ab'.repeat(32), 'ef'.repeat(32)],
+  );
   assert.equal(parseSignatureHeader('ts=12.5;h1=ab', TIMESTAMPED).timestamp, undefined);
 });
 
-test('signature header: the timestamp, when signed, is joined to the raw body by the scheme\'s joiner', () => {
+test("signature header: the timestamp, when signed, is joined to the raw body by the scheme's joiner", () => {
   const value = `ts=${NOW};h1=${hex(`${NOW}:${body}`)}`;
   assert.deepEqual(verifySignatureHeader(request(value), [key], TIMESTAMPED, NOW, 5), { ok: true });
   const otherJoiner = `ts=${NOW};h1=${hex(`${NOW}.${body}`)}`;

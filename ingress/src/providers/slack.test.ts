@@ -33,11 +33,22 @@ test('slack: url_verification is answered with its challenge; events are describ
   });
   assert.equal(challenge({ type: 'event_callback' }), undefined);
   const payload = { type: 'event_callback', event_id: 'Ev123', event: { type: 'app_mention' } };
-  assert.deepEqual(slack.describe(request, () => payload), { deliveryId: 'Ev123', eventType: 'app_mention' });
+  assert.deepEqual(
+    slack.describe(request, () => payload),
+    { deliveryId: 'Ev123', eventType: 'app_mention' },
+  );
 });
 
 test('slack: interactivity forms are described from their payload field', () => {
   const body = Buffer.from(new URLSearchParams({ payload: JSON.stringify({ type: 'block_actions', trigger_id: '123.456' }) }).toString());
-  const request = { method: 'POST', url: new URL('https://h.example/'), headers: new Headers({ 'content-type': 'application/x-www-form-urlencoded' }), body };
-  assert.deepEqual(slack.describe(request, () => undefined), { eventType: 'block_actions', deliveryId: '123.456' });
+  const request = {
+    method: 'POST',
+    url: new URL('https://h.example/'),
+    headers: new Headers({ 'content-type': 'application/x-www-form-urlencoded' }),
+    body,
+  };
+  assert.deepEqual(
+    slack.describe(request, () => undefined),
+    { eventType: 'block_actions', deliveryId: '123.456' },
+  );
 });

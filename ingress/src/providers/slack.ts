@@ -3,7 +3,7 @@
 // the same way under its own header names: the `v0` scheme below serves both (zoom.ts).
 import { z } from 'zod';
 import { toleranceSeconds } from '../../../shared/src/sources.ts';
-import { signHeader, verifyHeaderSignature, type BodySignature, type SignedContent } from './body-signature.ts';
+import { type BodySignature, type SignedContent, signHeader, verifyHeaderSignature } from './body-signature.ts';
 import { checkTimestamp, parseUnixSeconds } from './crypto.ts';
 import { formFields, isForm, textAt } from './fields.ts';
 import { jsonSample, randomToken } from './sample.ts';

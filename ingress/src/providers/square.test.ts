@@ -21,7 +21,9 @@ const body = Buffer.from(
 // HMAC-SHA256 of notification URL + body), and the tests below hold both that and hookpipe's signer to the helper.
 // https://developer.squareup.com/docs/webhooks/step3validate
 const documented = (payload: Buffer, key: string, url: string) =>
-  createHmac('sha256', key).update(url + payload.toString()).digest('base64');
+  createHmac('sha256', key)
+    .update(url + payload.toString())
+    .digest('base64');
 
 verifierSuite({
   provider: square,
@@ -60,8 +62,8 @@ test("square: WebhooksHelper.verifySignature accepts hookpipe's signature, and h
 // https://github.com/square/square-python-sdk/blob/HEAD/tests/integration/test_webhooks_helper.py
 const KNOWN = {
   body:
-    '{"merchant_id":"MLEFBHHSJGVHD","type":"webhooks.test_notification","event_id":"ac3ac95b-f97d-458c-a6e6-18981597e05f",'
-    + '"created_at":"2022-07-13T20:30:59.037339943Z","data":{"type":"webhooks","id":"bc368e64-01aa-407e-b46e-3231809b1129"}}',
+    '{"merchant_id":"MLEFBHHSJGVHD","type":"webhooks.test_notification","event_id":"ac3ac95b-f97d-458c-a6e6-18981597e05f",' +
+    '"created_at":"2022-07-13T20:30:59.037339943Z","data":{"type":"webhooks","id":"bc368e64-01aa-407e-b46e-3231809b1129"}}',
   signature: 'GF4YkrJgGBDZ9NIYbNXBnMzqb2HoL4RW/S6vkZ9/2N4=',
   key: 'Ibxx_5AKakO-3qeNVR61Dw',
   url: 'https://webhook.site/679a4f3a-dcfa-49ee-bac5-9d0edad886b9',
@@ -89,8 +91,11 @@ test('square: the notification URL is signed, so a source without a public URL s
 
 test('square: events are described by event_id and type', () => {
   const request = { method: 'POST', url: new URL(URL_GIVEN), headers: new Headers(), body };
-  assert.deepEqual(square.describe(request, () => JSON.parse(body.toString())), {
-    deliveryId: '6a8f5f28-54a1-4eb0-a98a-3111513fd4fc',
-    eventType: 'payment.updated',
-  });
+  assert.deepEqual(
+    square.describe(request, () => JSON.parse(body.toString())),
+    {
+      deliveryId: '6a8f5f28-54a1-4eb0-a98a-3111513fd4fc',
+      eventType: 'payment.updated',
+    },
+  );
 });

@@ -4,7 +4,7 @@
 // https://developer.squareup.com/docs/webhooks/step3validate
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { signHeader, verifyHeaderSignature, type BodySignature, type SignedContent } from './body-signature.ts';
+import { type BodySignature, type SignedContent, signHeader, verifyHeaderSignature } from './body-signature.ts';
 import { textAt } from './fields.ts';
 import { jsonSample, randomToken } from './sample.ts';
 import { defineProvider } from './types.ts';

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { verifierSuite } from '../../../test/support/verifier-suite.ts';
 import { webhookRequest } from '../../../test/support/webhook-request.ts';
-import { bindProvider, parseSources, PROVIDER_REGISTRY } from './index.ts';
+import { bindProvider, PROVIDER_REGISTRY, parseSources } from './index.ts';
 import { isStandardWebhooksPreset, type StandardWebhooksOptions } from './standard-webhooks.ts';
 import type { Provider } from './types.ts';
 
@@ -47,7 +47,10 @@ for (const preset of presets) {
     const request = { method: 'POST', url, headers, body: sample.body };
     assert.deepEqual(bound.verify(request, NOW), { ok: true });
     assert.ok(sample.eventType, 'the sample names its event type');
-    assert.deepEqual(bound.describe(request, () => JSON.parse(sample.body.toString())), { deliveryId: id, eventType: sample.eventType });
+    assert.deepEqual(
+      bound.describe(request, () => JSON.parse(sample.body.toString())),
+      { deliveryId: id, eventType: sample.eventType },
+    );
     assert.equal(source!.json, true);
   });
 

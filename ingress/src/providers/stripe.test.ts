@@ -5,7 +5,9 @@ import { keysFor, verifierSuite } from '../../../test/support/verifier-suite.ts'
 import { parseSignatureHeader } from './signature-header.ts';
 import { STRIPE_SIGNATURE, stripe } from './stripe.ts';
 
-const body = Buffer.from(JSON.stringify({ id: 'evt_1', object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_1' } } }));
+const body = Buffer.from(
+  JSON.stringify({ id: 'evt_1', object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_1' } } }),
+);
 
 verifierSuite({
   provider: stripe,
@@ -31,7 +33,12 @@ test('stripe: a header with several v1 signatures (a secret being rolled) is acc
 
 test('stripe: v0 and malformed items are ignored, a header without v1 is refused', () => {
   assert.equal(parseSignatureHeader('t=1,v0=abcd,v1=zz,garbage', STRIPE_SIGNATURE).signatures.length, 0);
-  const request = { method: 'POST', url: new URL('https://h.example/'), headers: new Headers({ 'stripe-signature': `t=1763000000,v0=${'a'.repeat(64)}` }), body };
+  const request = {
+    method: 'POST',
+    url: new URL('https://h.example/'),
+    headers: new Headers({ 'stripe-signature': `t=1763000000,v0=${'a'.repeat(64)}` }),
+    body,
+  };
   assert.deepEqual(stripe.verify(request, keysFor(stripe, ['whsec_current']), { toleranceSeconds: 300 }, 1_763_000_000), {
     ok: false,
     reason: 'Stripe-Signature has no v1 signature',

@@ -14,7 +14,13 @@ function documented(url: string, fields: URLSearchParams, token: string): string
 }
 
 const url = 'https://mycompany.com/myapp.php?foo=1&bar=2';
-const fields = new URLSearchParams({ CallSid: 'CA1234567890ABCDE', Caller: '+12349013030', Digits: '1234', From: '+12349013030', To: '+18005551212' });
+const fields = new URLSearchParams({
+  CallSid: 'CA1234567890ABCDE',
+  Caller: '+12349013030',
+  Digits: '1234',
+  From: '+12349013030',
+  To: '+18005551212',
+});
 
 verifierSuite({
   provider: twilio,
@@ -24,7 +30,9 @@ verifierSuite({
   contentType: 'application/x-www-form-urlencoded',
   url,
   signer: "Twilio's documented scheme (URL + sorted form fields, HMAC-SHA1)",
-  sign: (body, secret, _now, signedUrl) => ({ 'x-twilio-signature': documented(signedUrl.toString(), new URLSearchParams(body.toString()), secret) }),
+  sign: (body, secret, _now, signedUrl) => ({
+    'x-twilio-signature': documented(signedUrl.toString(), new URLSearchParams(body.toString()), secret),
+  }),
   signatureHeader: 'x-twilio-signature',
 });
 
@@ -54,7 +62,12 @@ test('twilio: JSON bodies are checked against bodySHA256 and the signature cover
   const body = Buffer.from('{"event":"x"}');
   const jsonUrl = `https://mycompany.com/hook?bodySHA256=${createHash('sha256').update(body).digest('hex')}`;
   const signature = createHmac('sha1', '12345').update(jsonUrl).digest('base64');
-  const request = { method: 'POST', url: new URL(jsonUrl), headers: new Headers({ 'content-type': 'application/json', 'x-twilio-signature': signature }), body };
+  const request = {
+    method: 'POST',
+    url: new URL(jsonUrl),
+    headers: new Headers({ 'content-type': 'application/json', 'x-twilio-signature': signature }),
+    body,
+  };
   assert.deepEqual(twilio.verify(request, keysFor(twilio, ['12345']), {}, 0), { ok: true });
   assert.deepEqual(twilio.verify({ ...request, body: Buffer.from('{"event":"y"}') }, keysFor(twilio, ['12345']), {}, 0), {
     ok: false,

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { toleranceSeconds } from '../../../shared/src/sources.ts';
-import { signHeader, verifyHeaderSignature, type BodySignature, type SignedContent } from './body-signature.ts';
+import { type BodySignature, type SignedContent, signHeader, verifyHeaderSignature } from './body-signature.ts';
 import { checkTimestamp, parseRfc3339Seconds } from './crypto.ts';
 import { asObject, parseJsonBody, textAt } from './fields.ts';
 import { refusal } from './handshake.ts';

@@ -26,5 +26,8 @@ test('typeform: a hex digest is not the base64 Typeform sends; the id and type c
   const hex = `sha256=${createHmac('sha256', 'typeform-current').update(body).digest('hex')}`;
   const request = webhookRequest({ 'typeform-signature': hex }, body);
   assert.equal(typeform.verify(request, [Buffer.from('typeform-current')], {}, 0).ok, false);
-  assert.deepEqual(typeform.describe(request, () => event), { deliveryId: '01HM3K8N2P9X4ABCDEFGHIJKLM', eventType: 'form_response' });
+  assert.deepEqual(
+    typeform.describe(request, () => event),
+    { deliveryId: '01HM3K8N2P9X4ABCDEFGHIJKLM', eventType: 'form_response' },
+  );
 });

@@ -3,7 +3,7 @@
 // https://www.typeform.com/developers/webhooks/secure-your-webhooks/
 // https://www.typeform.com/developers/webhooks/example-payload/
 import { z } from 'zod';
-import { signBody, verifyBodySignature, type BodySignature } from './body-signature.ts';
+import { type BodySignature, signBody, verifyBodySignature } from './body-signature.ts';
 import { textAt } from './fields.ts';
 import { jsonSample, randomToken } from './sample.ts';
 import { defineProvider } from './types.ts';

@@ -25,5 +25,8 @@ test('vercel: an HMAC-SHA256 of the body is not what Vercel sends; the id and ty
   const sha256 = createHmac('sha256', 'vercel-current').update(body).digest('hex');
   const request = webhookRequest({ 'x-vercel-signature': sha256 }, body);
   assert.equal(vercel.verify(request, [Buffer.from('vercel-current')], {}, 0).ok, false);
-  assert.deepEqual(vercel.describe(request, () => event), { deliveryId: event.id, eventType: 'deployment.succeeded' });
+  assert.deepEqual(
+    vercel.describe(request, () => event),
+    { deliveryId: event.id, eventType: 'deployment.succeeded' },
+  );
 });

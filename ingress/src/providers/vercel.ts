@@ -3,7 +3,7 @@
 // apart by its id.
 // https://vercel.com/docs/webhooks/webhooks-api#securing-webhooks
 import { z } from 'zod';
-import { signBody, verifyBodySignature, type BodySignature } from './body-signature.ts';
+import { type BodySignature, signBody, verifyBodySignature } from './body-signature.ts';
 import { textAt } from './fields.ts';
 import { jsonSample, randomToken } from './sample.ts';
 import { defineProvider } from './types.ts';

@@ -15,7 +15,12 @@ verifierSuite({
 });
 
 test('x: the CRC check answers with the HMAC of crc_token under the current consumer secret', () => {
-  const request = { method: 'GET', url: new URL('https://h.example/webhooks/x?crc_token=challenge123'), headers: new Headers(), body: Buffer.alloc(0) };
+  const request = {
+    method: 'GET',
+    url: new URL('https://h.example/webhooks/x?crc_token=challenge123'),
+    headers: new Headers(),
+    body: Buffer.alloc(0),
+  };
   const reply = x.handshake!(request, keysFor(x, ['x-consumer-secret', 'older']), {})!;
   const expected = `sha256=${createHmac('sha256', 'x-consumer-secret').update('challenge123').digest('base64')}`;
   assert.deepEqual(JSON.parse(reply.body), { response_token: expected });
@@ -24,5 +29,8 @@ test('x: the CRC check answers with the HMAC of crc_token under the current cons
 
 test('x: the event type is the *_events key of the payload', () => {
   const request = { method: 'POST', url: new URL('https://h.example/'), headers: new Headers(), body: Buffer.alloc(0) };
-  assert.deepEqual(x.describe(request, () => ({ for_user_id: '1', favorite_events: [] })), { eventType: 'favorite_events' });
+  assert.deepEqual(
+    x.describe(request, () => ({ for_user_id: '1', favorite_events: [] })),
+    { eventType: 'favorite_events' },
+  );
 });

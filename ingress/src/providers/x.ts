@@ -3,7 +3,7 @@
 // `x-twitter-webhooks-signature: sha256=<base64 HMAC-SHA256 of the body>`, bodies being JSON objects.
 // https://docs.x.com/x-api/webhooks/quickstart
 import { z } from 'zod';
-import { signBody, verifyBodySignature, type BodySignature } from './body-signature.ts';
+import { type BodySignature, signBody, verifyBodySignature } from './body-signature.ts';
 import { hmac } from './crypto.ts';
 import { JSON_OBJECT, refusal, signableChallenge } from './handshake.ts';
 import { jsonSample, randomToken } from './sample.ts';

@@ -7,9 +7,9 @@ import { toleranceSeconds } from '../../../shared/src/sources.ts';
 import { verifyHeaderSignature } from './body-signature.ts';
 import { contentId, hmac } from './crypto.ts';
 import { textAt } from './fields.ts';
-import { refusal, signableChallenge, type BodyShape } from './handshake.ts';
+import { type BodyShape, refusal, signableChallenge } from './handshake.ts';
 import { jsonSample, randomToken } from './sample.ts';
-import { signV0, v0Content, verifyV0, type V0Scheme } from './slack.ts';
+import { signV0, type V0Scheme, v0Content, verifyV0 } from './slack.ts';
 import { defineProvider, type WebhookRequest } from './types.ts';
 
 const ZOOM: V0Scheme = {

@@ -15,7 +15,18 @@ const headers = (method: 'GET' | 'POST') => ({
   ...(method === 'GET' ? { referer: `${PAGE}/admin` } : { origin: PAGE, 'x-hookpipe-admin': '1', 'content-type': 'application/json' }),
 });
 
-const summary = { scanned: 0, matched: 0, replayed: 0, ackFailed: 0, failed: 0, skipped: 0, refused: [], failures: [], dryRun: true, confirmed: false };
+const summary = {
+  scanned: 0,
+  matched: 0,
+  replayed: 0,
+  ackFailed: 0,
+  failed: 0,
+  skipped: 0,
+  refused: [],
+  failures: [],
+  dryRun: true,
+  confirmed: false,
+};
 
 function admin() {
   const logs = captureLogs('processor');
@@ -50,7 +61,11 @@ test('a body that is not JSON is a 400, and nothing is redriven (it is not read 
 
 test('a bad field is a 400 naming it, checked by the schema the CLI uses for its flags', async () => {
   const { app, redrives } = admin();
-  const response = await app.request('/api/dead-letters/redrive', { method: 'POST', headers: headers('POST'), body: JSON.stringify({ rate: -1 }) });
+  const response = await app.request('/api/dead-letters/redrive', {
+    method: 'POST',
+    headers: headers('POST'),
+    body: JSON.stringify({ rate: -1 }),
+  });
   assert.equal(response.status, 400);
   assert.match(((await response.json()) as { error: { message: string } }).error.message, /^rate: Too small/);
   assert.equal(redrives.length, 0);
@@ -62,5 +77,8 @@ test('dead-letters/redrive and its first name, dead-letters/replay, both redrive
     const response = await app.request(path, { method: 'POST', headers: headers('POST'), body: JSON.stringify({ dryRun: true }) });
     assert.equal(response.status, 200, path);
   }
-  assert.deepEqual(redrives.map((r) => r.dryRun), [true, true]);
+  assert.deepEqual(
+    redrives.map((r) => r.dryRun),
+    [true, true],
+  );
 });

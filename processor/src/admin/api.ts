@@ -13,18 +13,18 @@
 //
 // Routes say what they do: `dead-letters/redrive` republishes dead letters, `seek` moves the push subscription back.
 // Their first names, `dead-letters/replay` and `replay-since`, still answer.
-import { Hono, type Context, type Handler } from 'hono';
+import { type Context, type Handler, Hono } from 'hono';
 import type { z } from 'zod';
+import type { Ops } from '../../../ops/src/context.ts';
+import { type DeadLetterFilter, redriveCommand } from '../../../ops/src/dead-letter-view.ts';
+import { EventQuery, findEvent, listEvents } from '../../../ops/src/events.ts';
+import { ListDeadLettersRequest, RedriveRequest, SeekRequest } from '../../../ops/src/requests.ts';
+import { seekSubscription } from '../../../ops/src/seek.ts';
 import { HttpError } from '../../../shared/src/errors.ts';
 import { errorHandler } from '../../../shared/src/http.ts';
 import { describeIssues } from '../../../shared/src/issues.ts';
 import { createLimiter } from '../../../shared/src/limiter.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
-import type { Ops } from '../../../ops/src/context.ts';
-import { redriveCommand, type DeadLetterFilter } from '../../../ops/src/dead-letter-view.ts';
-import { EventQuery, findEvent, listEvents } from '../../../ops/src/events.ts';
-import { ListDeadLettersRequest, RedriveRequest, SeekRequest } from '../../../ops/src/requests.ts';
-import { seekSubscription } from '../../../ops/src/seek.ts';
 import { adminRefusal, callerIdentity, type GuardOptions } from './guard.ts';
 import { ADMIN_PAGE } from './page.ts';
 

@@ -34,7 +34,10 @@ const payload = GitHubPushEvent.parse({
   ref: 'refs/heads/main',
   repository: { full_name: 'octo/hello' },
   pusher: { name: 'octocat' },
-  commits: [{ id: 'a1b2c3d4e5f6', message: 'Fix the bug\n\nLong description' }, { id: 'ffffffffff', message: 'Add tests' }],
+  commits: [
+    { id: 'a1b2c3d4e5f6', message: 'Fix the bug\n\nLong description' },
+    { id: 'ffffffffff', message: 'Add tests' },
+  ],
 });
 const event = { payload, deliveryId: 'd-42' } as WebhookEvent<GitHubPushEvent>;
 const context = (): HandlerContext => ({

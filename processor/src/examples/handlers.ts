@@ -22,7 +22,9 @@ export default function handlers({ firestore, env }: HandlerServices) {
   const config = readConfig(settings, env);
   return [
     stripePayments(firestore, config.HOOKPIPE_PAYMENTS_COLLECTION),
-    ...(config.HOOKPIPE_NOTIFY_URL ? [githubNotify({ url: config.HOOKPIPE_NOTIFY_URL, timeoutMs: config.HOOKPIPE_NOTIFY_TIMEOUT_MS })] : []),
+    ...(config.HOOKPIPE_NOTIFY_URL
+      ? [githubNotify({ url: config.HOOKPIPE_NOTIFY_URL, timeoutMs: config.HOOKPIPE_NOTIFY_TIMEOUT_MS })]
+      : []),
     recordAll(firestore, config.HOOKPIPE_ARCHIVE_COLLECTION),
   ];
 }

@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { createLogger } from '../../../shared/src/logger.ts';
 import { testFirestore, uniqueCollection } from '../../../test/support/firestore.ts';
 import type { HandlerContext, WebhookEvent } from '../handlers.ts';
-import { paymentIdOf, stripePayments, StripePaymentEvent, supersedes, type PaymentRecord } from './stripe-payments.ts';
+import { type PaymentRecord, paymentIdOf, StripePaymentEvent, stripePayments, supersedes } from './stripe-payments.ts';
 
 const firestore = testFirestore();
 after(() => firestore.terminate());

@@ -51,7 +51,11 @@ export function paymentIdOf(event: StripePaymentEvent): string {
 }
 
 /** Whether `event` may replace what is stored: newer, or the same second and a later stage. */
-export function supersedes(stored: Pick<PaymentRecord, 'status' | 'lastEventCreated' | 'lastEventId'> | undefined, event: StripePaymentEvent, status: PaymentStatus): boolean {
+export function supersedes(
+  stored: Pick<PaymentRecord, 'status' | 'lastEventCreated' | 'lastEventId'> | undefined,
+  event: StripePaymentEvent,
+  status: PaymentStatus,
+): boolean {
   if (!stored) return true;
   if (stored.lastEventId === event.id) return false;
   if (event.created !== stored.lastEventCreated) return event.created > stored.lastEventCreated;
