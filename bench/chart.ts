@@ -27,7 +27,7 @@ const X_PADDING = 30;
 /** Value labels closer than this (px) are pushed apart, so that close points stay readable. */
 const LABEL_GAP = 12;
 
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** The smallest 1, 2, 2.5 or 5 times a power of ten at or above `value`, so that the axis ticks are round. */
 export function niceCeiling(value: number): number {
@@ -61,24 +61,24 @@ export function lineChart(chart: LineChart): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}"` +
       ' font-family="sans-serif" font-size="12">',
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
-    `<text x="${WIDTH / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escape(chart.title)}</text>`,
+    `<text x="${WIDTH / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(chart.title)}</text>`,
   ];
   for (let i = 0; i <= 5; i += 1) {
     const value = (top * i) / 5;
     const y = round(yAt(value));
     parts.push(
       `<line x1="${MARGIN.left}" y1="${y}" x2="${MARGIN.left + plotWidth}" y2="${y}" stroke="#e0e0e0"/>`,
-      `<text x="${MARGIN.left - 6}" y="${y + 4}" text-anchor="end">${escape(formatValue(value))}</text>`,
+      `<text x="${MARGIN.left - 6}" y="${y + 4}" text-anchor="end">${escapeXml(formatValue(value))}</text>`,
     );
   }
   for (const x of xs) {
-    parts.push(`<text x="${round(xAt(x))}" y="${MARGIN.top + plotHeight + 18}" text-anchor="middle">${escape(formatValue(x))}</text>`);
+    parts.push(`<text x="${round(xAt(x))}" y="${MARGIN.top + plotHeight + 18}" text-anchor="middle">${escapeXml(formatValue(x))}</text>`);
   }
   const [bottom, middle] = [MARGIN.top + plotHeight, MARGIN.top + plotHeight / 2];
   parts.push(
     `<line x1="${MARGIN.left}" y1="${bottom}" x2="${MARGIN.left + plotWidth}" y2="${bottom}" stroke="#333"/>`,
-    `<text x="${MARGIN.left + plotWidth / 2}" y="${HEIGHT - 10}" text-anchor="middle">${escape(chart.xLabel)}</text>`,
-    `<text x="16" y="${middle}" text-anchor="middle" transform="rotate(-90 16 ${middle})">${escape(chart.yLabel)}</text>`,
+    `<text x="${MARGIN.left + plotWidth / 2}" y="${HEIGHT - 10}" text-anchor="middle">${escapeXml(chart.xLabel)}</text>`,
+    `<text x="16" y="${middle}" text-anchor="middle" transform="rotate(-90 16 ${middle})">${escapeXml(chart.yLabel)}</text>`,
   );
   const labels: Array<{ x: number; pointY: number; text: string; colour: string }> = [];
   chart.series.forEach((series, index) => {
@@ -97,7 +97,7 @@ export function lineChart(chart: LineChart): string {
     const [legendX, legendY] = [WIDTH - MARGIN.right + 15, MARGIN.top + 10 + index * 20];
     parts.push(
       `<line x1="${legendX}" y1="${legendY}" x2="${legendX + 20}" y2="${legendY}" stroke="${colour}" stroke-width="3"${dash}/>`,
-      `<text x="${legendX + 25}" y="${legendY + 4}">${escape(series.name)}</text>`,
+      `<text x="${legendX + 25}" y="${legendY + 4}">${escapeXml(series.name)}</text>`,
     );
   });
   for (const x of new Set(labels.map((l) => l.x))) {
@@ -106,7 +106,7 @@ export function lineChart(chart: LineChart): string {
     for (const label of labels.filter((l) => l.x === x).sort((a, b) => a.pointY - b.pointY)) {
       const y = label.pointY - 8 >= previous + LABEL_GAP ? label.pointY - 8 : Math.max(label.pointY + 16, previous + LABEL_GAP);
       previous = y;
-      const text = escape(label.text);
+      const text = escapeXml(label.text);
       parts.push(`<text x="${x}" y="${round(y)}" text-anchor="middle" fill="${label.colour}" font-size="11">${text}</text>`);
     }
   }

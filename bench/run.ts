@@ -64,7 +64,10 @@ async function listening(port: number, child: ChildProcess): Promise<void> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
     const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => (socket.end(), resolve(true)));
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
       socket.on('error', () => resolve(false));
     });
     if (ok) return;
@@ -396,17 +399,23 @@ async function main(): Promise<BenchRun> {
       await work();
     } catch (error) {
       say(`${name} failed: ${(error as Error).stack ?? String(error)}`);
-      (run.failures ??= []).push({ phase: name, error: (error as Error).message });
+      run.failures ??= [];
+      run.failures.push({ phase: name, error: (error as Error).message });
     }
-    (run.phaseSeconds ??= {})[name] = Math.round((Date.now() - started) / 1000);
+    run.phaseSeconds ??= {};
+    run.phaseSeconds[name] = Math.round((Date.now() - started) / 1000);
   };
   try {
     const topology = topologyWith({ suffix: '-bench', minimumBackoffSeconds: 1, maximumBackoffSeconds: 5 });
     await ensureTopology(pubsub, topology);
     const all = contenders(deployed.ingress, topology.topic);
     const hookpipe = all[0]!;
-    await phase('ingress', async () => void (run.curves = await ingressCurves(all, emulatorPid(emulators[0]!))));
-    await phase('publisher', async () => void (run.publisher = await publisherAlone(topology.topic)));
+    await phase('ingress', async () => {
+      run.curves = await ingressCurves(all, emulatorPid(emulators[0]!));
+    });
+    await phase('publisher', async () => {
+      run.publisher = await publisherAlone(topology.topic);
+    });
     await phase('heaviest', async () => {
       run.heaviest = await heaviestLoad(pubsub, hookpipe);
       say(`  ${JSON.stringify(run.heaviest)}`);

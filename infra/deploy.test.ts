@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { loadSources } from '../ingress/src/providers/index.ts';
@@ -59,7 +58,7 @@ test("each service's entry point exists in the build output and starts (failing 
 });
 
 test('the sources file baked into the image is valid and takes its secrets from the variables Terraform mounts', () => {
-  const sourcesPath = /HOOKPIPE_SOURCES=(\S+)/.exec(dockerfile)?.[1]!;
+  const sourcesPath = /HOOKPIPE_SOURCES=(\S+)/.exec(dockerfile)?.[1] as string;
   const envNames = Object.values(tf.variables.sources!.default as Record<string, { env: string }>).map((s) => s.env);
   const env = Object.fromEntries(envNames.map((name) => [name, 'placeholder']));
   const sources = loadSources(sourcesPath, env);
@@ -77,9 +76,10 @@ test('cloudbuild.yaml lints, tests, builds and pushes the images Terraform deplo
   for (const step of build.steps)
     for (const dependency of step.waitFor ?? []) assert.ok(ids.includes(dependency), `${step.id} waits for ${dependency}`);
   const npmRuns = build.steps.flatMap((step) => [step.args.join(' '), ...step.args]).join('\n');
+  assert.match(npmRuns, /run lint/);
   assert.match(npmRuns, /run typecheck/);
   assert.match(npmRuns, /npm test/);
-  assert.ok(pkg.scripts.typecheck && pkg.scripts.test);
+  assert.ok(pkg.scripts.lint?.startsWith('biome check') && pkg.scripts.typecheck && pkg.scripts.test);
   assert.match(build.steps.find((s) => s.id === 'test')!.name, /cloudsdktool\/google-cloud-cli:emulators/);
   assert.equal(nodeMajor(build.substitutions._NODE_VERSION!), nodeMajor(pkg.engines.node));
 

@@ -102,7 +102,7 @@ function commands(path: string, heading: string): string[] {
   const text = readFileSync(path, 'utf8');
   const section = text.slice(text.indexOf(`\n${heading}\n`));
   assert.ok(section.length < text.length, `${path} has "${heading}"`);
-  const block = /```sh\n([^]*?)```/.exec(section)?.[1] ?? '';
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
   return block
     .split('\n')
     .map((line) => line.trim())

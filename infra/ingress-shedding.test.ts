@@ -77,7 +77,11 @@ test("at Terraform's concurrency, and at eight times it, a healthy Pub/Sub sees 
     let turn = 0;
     // Confirmations in 5 to 150 ms: a busy Pub/Sub, but a healthy one.
     const topic: TopicPort = {
-      publishMessage: () => new Promise((resolve) => setTimeout(() => resolve('m'), 5 + ((turn += 13) % 146))),
+      publishMessage: () =>
+        new Promise((resolve) => {
+          turn += 13;
+          setTimeout(() => resolve('m'), 5 + (turn % 146));
+        }),
       resumePublishing: () => {},
       flush: async () => {},
     };
@@ -87,7 +91,10 @@ test("at Terraform's concurrency, and at eight times it, a healthy Pub/Sub sees 
     // Every answered request is followed by the next on its connection: `inFlight` always under way.
     const launch = (): void =>
       void publisher.publish({ data: Buffer.alloc(1024), attributes: {} }).then(
-        () => ((answered += 1), launch()),
+        () => {
+          answered += 1;
+          launch();
+        },
         (error: Error) => void refusals.push(error.message),
       );
     for (let i = 0; i < inFlight; i += 1) launch();

@@ -1,7 +1,7 @@
 // `npm test`: type-checks, starts the emulators the integration tests need (unless they are already pointed at
 // some), runs every *.test.ts with Node's test runner, and stops the emulators again whatever happened.
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { type Dirent, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Emulator, LOCAL_PROJECT, startEmulator } from './emulators.ts';
 
@@ -9,7 +9,7 @@ const ROOTS = ['shared', 'ingress', 'processor', 'ops', 'cli', 'scripts', 'infra
 const SKIP = new Set(['node_modules', 'dist', '.tools', '.git']);
 
 function findTests(dir: string, out: string[] = [], suffix = '.test.ts'): string[] {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch {
@@ -46,6 +46,9 @@ if (files.length === 0) {
 }
 
 if (filters.length === 0 && !reliability) {
+  // Lint and format first (Biome: one fast tool for both), then types: a violation fails the run before any test.
+  const lint = await run(process.execPath, ['node_modules/@biomejs/biome/bin/biome', 'check', '.'], process.env);
+  if (lint !== 0) process.exit(lint);
   const typecheck = await run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', 'tsconfig.json'], process.env);
   if (typecheck !== 0) process.exit(typecheck);
 }

@@ -72,10 +72,10 @@ test('an operator lists dead letters, filters, reads one, replays it, and sees i
   await page.waitForSelector(`#dead-rows tr[data-delivery-id="${other}"]`);
 
   const row = page.locator(`#dead-rows tr[data-delivery-id="${failing}"]`);
-  assert.match(await row.innerText(), /PermanentError: the payments database rejected the write/);
+  assert.match((await row.textContent()) ?? '', /PermanentError: the payments database rejected the write/);
   await row.getByRole('button', { name: 'View' }).click();
   await page.waitForSelector('#payload');
-  assert.match(await page.locator('#payload').innerText(), new RegExp(`"id": "${failing}"`));
+  assert.match((await page.locator('#payload').textContent()) ?? '', new RegExp(`"id": "${failing}"`));
 
   await row.getByRole('button', { name: 'Replay' }).click();
   await page.waitForFunction('/Replayed 1,/.test(document.querySelector("#message").textContent)');

@@ -87,7 +87,9 @@ function hostilePost(port: number): Exchange {
     if (end >= 0) exchange.head ??= received.slice(0, end);
   });
   // A refused sender may see its connection reset: that is the point, and what it saw is asserted through `head`.
-  socket.on('error', (error) => void (exchange.head ??= `error ${error.message}`));
+  socket.on('error', (error) => {
+    exchange.head ??= `error ${error.message}`;
+  });
   const head = ['POST /webhooks/bulk HTTP/1.1', 'Host: ingress', 'Content-Type: application/octet-stream', `Content-Length: ${LARGE}`];
   socket.write(`${head.join('\r\n')}\r\n\r\n`);
   socket.write(Buffer.alloc(1024, 'h'));

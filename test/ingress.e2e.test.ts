@@ -115,7 +115,14 @@ function heldRequest(port: number, webhook: StripeWebhook) {
     request.once('error', () => resolve(0));
   });
   request.flushHeaders();
-  return { webhook, received, finish: () => (request.end(webhook.body), answered) };
+  return {
+    webhook,
+    received,
+    finish: () => {
+      request.end(webhook.body);
+      return answered;
+    },
+  };
 }
 
 test('SIGTERM: requests under way finish with 202, later ones are refused, it exits 0 in 10 s, every 202 is on the topic', async () => {

@@ -62,7 +62,10 @@ test('the new user flow: 20 webhooks dead-letter, the handler is fixed, a replay
   const summary = await pipeline.ops.deadLetters.redrive({
     filter: { source: 'stripe' },
     maxReplays: 5,
-    confirm: async (count) => ((asked = count), true),
+    confirm: async (count) => {
+      asked = count;
+      return true;
+    },
   });
   assert.equal(asked, 20, 'the count is shown before acting');
   assert.deepEqual(
@@ -92,7 +95,10 @@ test('declining the confirmation, or a filter matching nothing, leaves every dea
   const declined = await pipeline.ops.deadLetters.redrive({
     filter: {},
     maxReplays: 5,
-    confirm: async (count) => ((asked = count), false),
+    confirm: async (count) => {
+      asked = count;
+      return false;
+    },
   });
   assert.equal(asked, 2, 'the count was shown');
   assert.deepEqual({ matched: declined.matched, replayed: declined.replayed }, { matched: 2, replayed: 0 });

@@ -113,8 +113,14 @@ async function listDeadLetters(args: string[]): Promise<number> {
     showBody: values['show-body'],
   });
   const result = await withOps((ops) => ops.deadLetters.list(filter, { limit, showBody }));
-  if (values.json) return (out(JSON.stringify(result, null, 2)), 0);
-  if (result.items.length === 0 && result.matched === 0) return (out(`no dead letters match (${result.scanned} in the subscription)`), 0);
+  if (values.json) {
+    out(JSON.stringify(result, null, 2));
+    return 0;
+  }
+  if (result.items.length === 0 && result.matched === 0) {
+    out(`no dead letters match (${result.scanned} in the subscription)`);
+    return 0;
+  }
   const columns = ['deliveryId', 'source', 'eventType', 'errorClass', 'errorMessage', 'attempts', 'replayCount', 'deadLetteredAt', 'size'];
   out(table(result.items as never, columns));
   if (showBody) for (const item of result.items) out(`\n--- ${item.deliveryId}\n${item.body ?? ''}`);
@@ -153,7 +159,8 @@ async function redriveDeadLetters(args: string[]): Promise<number> {
   const code = summary.failed > 0 || summary.ackFailed > 0 ? 1 : 0;
   if (values.json) {
     const { matched, replayed, ackFailed, failed, skipped, refused, failures, dryRun } = summary;
-    return (out(JSON.stringify({ matched, replayed, ackFailed, failed, skipped, refused, failures, dryRun })), code);
+    out(JSON.stringify({ matched, replayed, ackFailed, failed, skipped, refused, failures, dryRun }));
+    return code;
   }
   for (const refusal of summary.refused) out(`refused ${refusal.deliveryId ?? refusal.messageId}: ${refusal.reason}`);
   for (const failure of summary.failures) {
@@ -230,7 +237,10 @@ export async function eventsCommand(args: string[]): Promise<number> {
       limit: values.limit,
     });
     const items = await withOps((ops) => listEvents(ops.firestore, ops.config.HOOKPIPE_LEDGER_COLLECTION, query));
-    if (values.json) return (out(JSON.stringify(items, null, 2)), 0);
+    if (values.json) {
+      out(JSON.stringify(items, null, 2));
+      return 0;
+    }
     const rows = items.map((item) => ({ ...item, lastError: item.lastError ? `${item.lastError.class}: ${item.lastError.message}` : '' }));
     const columns = ['deliveryId', 'source', 'eventType', 'status', 'attempts', 'resourceKey', 'handler', 'lastError', 'updatedAt'];
     out(items.length === 0 ? 'no events match' : table(rows, columns));

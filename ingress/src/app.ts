@@ -194,7 +194,8 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
       body,
       // Only Twilio and URL-signing HMAC schemes need the URL; the rest never pay for building it.
       get url() {
-        return (url ??= publicUrlOf(c, deps, prepared));
+        url ??= publicUrlOf(c, deps, prepared);
+        return url;
       },
     };
     const now = Math.floor(receivedAt.getTime() / 1000);

@@ -18,7 +18,13 @@ function manualRpc() {
       calls.push({
         ...request,
         timeoutMs,
-        confirm: () => resolve(request.messages.map(() => `id-${(nextId += 1)}`)),
+        confirm: () =>
+          resolve(
+            request.messages.map(() => {
+              nextId += 1;
+              return `id-${nextId}`;
+            }),
+          ),
         fail: reject,
       }),
     );

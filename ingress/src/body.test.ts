@@ -15,7 +15,9 @@ const KiB = 1024;
 const budget = () => createBodyBudget({ totalBytes: 1024 * KiB, smallBodyBytes: 64 * KiB, reservedForSmallBytes: 256 * KiB });
 
 const servers: Server[] = [];
-after(() => servers.forEach((server) => server.close()));
+after(() => {
+  for (const server of servers) server.close();
+});
 
 // Without the refusal under test a client would wait for an answer forever: each test fails on its own instead.
 const timeout = 10_000;
@@ -66,9 +68,12 @@ test('a declared length that cannot fit is refused with 503 before a byte of the
   assert.equal(filler.reserveUpTo(700 * KiB), true);
   let hold: BodyHold | undefined;
   let flowingWhenRefused: boolean | null | undefined;
-  const server = await serve((incoming) =>
-    readIncoming(incoming, 2048 * KiB, (hold = shared.hold())).finally(() => (flowingWhenRefused = incoming.readableFlowing)),
-  );
+  const server = await serve((incoming) => {
+    hold = shared.hold();
+    return readIncoming(incoming, 2048 * KiB, hold).finally(() => {
+      flowingWhenRefused = incoming.readableFlowing;
+    });
+  });
   // The sender declares 100 KiB and sends none of it: the answer cannot have waited for the body.
   const status = await post(server.port, { 'content-length': 100 * KiB }, () => {});
   const { error } = await server.next();
@@ -93,7 +98,10 @@ test('a chunked body is reserved chunk by chunk and cut off once the large pool 
   const shared = budget();
   shared.hold().reserveUpTo(600 * KiB);
   let hold: BodyHold | undefined;
-  const server = await serve((incoming) => readIncoming(incoming, 8192 * KiB, (hold = shared.hold())));
+  const server = await serve((incoming) => {
+    hold = shared.hold();
+    return readIncoming(incoming, 8192 * KiB, hold);
+  });
   const chunk = Buffer.alloc(16 * KiB, 'x');
   let sent = 0;
   const answered = post(server.port, { 'transfer-encoding': 'chunked' }, (send) => {
@@ -119,7 +127,10 @@ test('a chunked body is reserved chunk by chunk and cut off once the large pool 
 test('a body read to its end holds its bytes until released', { timeout }, async () => {
   const shared = budget();
   let hold: BodyHold | undefined;
-  const server = await serve((incoming) => readIncoming(incoming, 2048 * KiB, (hold = shared.hold())));
+  const server = await serve((incoming) => {
+    hold = shared.hold();
+    return readIncoming(incoming, 2048 * KiB, hold);
+  });
   const body = Buffer.alloc(300 * KiB, 'y');
   assert.equal(await post(server.port, { 'content-length': body.length }, (send) => void send(body)), 200);
   assert.equal((await server.next()).body?.length, body.length);

@@ -17,7 +17,9 @@ function manualTopic() {
   const topic: TopicPort = {
     publishMessage: (message) => new Promise((resolve, reject) => pending.push({ message, resolve, reject })),
     resumePublishing: (key) => void resumed.push(key),
-    flush: async () => void (flushed += 1),
+    flush: async () => {
+      flushed += 1;
+    },
   };
   return { topic, pending, resumed, flushed: () => flushed };
 }
@@ -33,7 +35,10 @@ function timedTopic(latency: () => number) {
   const topic: TopicPort = {
     publishMessage: () =>
       new Promise<string>((resolve) => {
-        const confirm = () => resolve(`m-${(confirmed += 1)}`);
+        const confirm = () => {
+          confirmed += 1;
+          resolve(`m-${confirmed}`);
+        };
         if (stalled) held.push(confirm);
         else setTimeout(confirm, latency());
       }),
@@ -42,7 +47,9 @@ function timedTopic(latency: () => number) {
   };
   return {
     topic,
-    stall: () => void (stalled = true),
+    stall: () => {
+      stalled = true;
+    },
     recover: () => {
       stalled = false;
       for (const confirm of held) confirm();
@@ -72,8 +79,13 @@ async function steadyLoad(
   const refusals: string[] = [];
   const launch = () =>
     publisher.publish(message()).then(
-      () => void (answered += 1),
-      (error: HttpError) => void ((answered += 1), refusals.push(error.message)),
+      () => {
+        answered += 1;
+      },
+      (error: HttpError) => {
+        answered += 1;
+        refusals.push(error.message);
+      },
     );
   for (let i = 0; i < options.inFlight; i += 1) launch();
   const end = Date.now() + options.durationMs;
@@ -93,7 +105,11 @@ async function steadyLoad(
 test('healthy Pub/Sub at 2,000 publishes in flight: nothing is refused', async () => {
   mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
   let turn = 0;
-  const { topic } = timedTopic(() => 5 + ((turn += 7) % 200)); // 5 to 204 ms, as a busy but healthy Pub/Sub
+  // 5 to 204 ms, as a busy but healthy Pub/Sub
+  const { topic } = timedTopic(() => {
+    turn += 7;
+    return 5 + (turn % 200);
+  });
   const publisher = createBoundedPublisher(topic, limits());
   const { answered, refusals } = await steadyLoad(publisher, { inFlight: 2000, durationMs: 1000, gapMs: 1, stepMs: 10 });
   assert.ok(answered > 10_000, `${answered} answered`);
@@ -163,15 +179,27 @@ function outageTopic(deadlineMs: number) {
       new Promise((resolve, reject) => {
         if (!down) return void setTimeout(() => resolve('m'), 20);
         let settled = false;
-        held.push(() => void (settled || ((settled = true), setTimeout(() => resolve('m'), 20))));
-        setTimeout(() => void (settled || ((settled = true), reject(new Error('4 DEADLINE_EXCEEDED')))), deadlineMs);
+        held.push(() => {
+          if (!settled) {
+            settled = true;
+            setTimeout(() => resolve('m'), 20);
+          }
+        });
+        setTimeout(() => {
+          if (!settled) {
+            settled = true;
+            reject(new Error('4 DEADLINE_EXCEEDED'));
+          }
+        }, deadlineMs);
       }),
     resumePublishing: () => {},
     flush: async () => {},
   };
   return {
     topic,
-    fail: () => void (down = true),
+    fail: () => {
+      down = true;
+    },
     back: (options: { lost?: boolean } = {}) => {
       down = false;
       if (!options.lost) for (const land of held) land();
@@ -256,7 +284,13 @@ test('a Pub/Sub that confirms, but slowly (3 s), is shed too, with probes let th
 test('one stuck publish among fast ones is not trouble: the fast ones prove Pub/Sub healthy', async () => {
   mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
   let first = true;
-  const latency = () => (first ? ((first = false), 60_000) : 10);
+  const latency = () => {
+    if (first) {
+      first = false;
+      return 60_000;
+    }
+    return 10;
+  };
   const publisher = createBoundedPublisher(timedTopic(latency).topic, limits({ slowMs: 1000, timeoutMs: 5000 }));
   const { answered, refusals } = await steadyLoad(publisher, { inFlight: 20, durationMs: 4000, gapMs: 5, stepMs: 5 });
   assert.ok(answered > 1000, `${answered} answered`);

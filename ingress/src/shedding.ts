@@ -105,7 +105,10 @@ export function createPublishTracker(limits: SheddingLimits, now: () => number =
       }
       const at = now();
       if (!inTrouble(at)) return start(size, at, false);
-      if (lastProbe === undefined || lastProbe.settled) return (lastProbe = start(size, at, true));
+      if (lastProbe === undefined || lastProbe.settled) {
+        lastProbe = start(size, at, true);
+        return lastProbe;
+      }
       return new HttpError('overloaded', 'Pub/Sub is not confirming publishes in time; retry shortly', {
         retryAfterSeconds: RETRY_AFTER_SECONDS,
       });

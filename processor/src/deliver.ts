@@ -11,7 +11,7 @@ import type { LedgerError } from '../../shared/src/ledger-entry.ts';
 import type { Logger } from '../../shared/src/logger.ts';
 import { type DeadLetterPort, publishDeadLetter } from './dead-lettering.ts';
 import { findHandler, type Handler } from './handlers.ts';
-import type { Ledger } from './ledger.ts';
+import type { ClaimDecision, Ledger } from './ledger.ts';
 
 export type Outcome = 'processed' | 'duplicate' | 'retry' | 'dead-lettered' | 'ignored';
 
@@ -231,7 +231,7 @@ export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promi
     handler: handler.name,
     now,
   };
-  let claim;
+  let claim: ClaimDecision;
   try {
     claim = await deps.ledger.claim(claimInput);
     // Only a settled event can be forced, so only a duplicate asks whether an operator forced a re-run (ops/src/seek.ts).

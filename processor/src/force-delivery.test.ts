@@ -26,7 +26,15 @@ test('force windows are read for duplicates only, and a window covering one runs
   let now = new Date('2026-11-24T10:00:01.000Z');
   const deps: DeliveryDeps = {
     clock: () => now,
-    handlers: [defineHandler({ name: 'payments', schema: z.looseObject({ id: z.string() }), handle: () => void (runs += 1) })],
+    handlers: [
+      defineHandler({
+        name: 'payments',
+        schema: z.looseObject({ id: z.string() }),
+        handle: () => {
+          runs += 1;
+        },
+      }),
+    ],
     ledger: new MemoryLedger(),
     deadLetter: { publishMessage: () => Promise.reject(new Error('not expected')), resumePublishing: () => {} },
     logger: createLogger({ service: 'test', level: 'silent' }),

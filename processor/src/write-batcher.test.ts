@@ -11,7 +11,12 @@ function fakeFirestore() {
       const settle: Array<(error?: Error) => void> = [];
       const written: Promise<unknown>[] = [];
       let closed = false;
-      const record = { writes: [] as string[], answer: (error?: Error) => settle.forEach((s) => s(error)) };
+      const record = {
+        writes: [] as string[],
+        answer: (error?: Error) => {
+          for (const s of settle) s(error);
+        },
+      };
       writers.push(record);
       const writer = {
         onWriteError: () => {},

@@ -33,8 +33,10 @@ test('the README lists every variable (`A_B` / `_C` in a table row counts for A_
   for (const line of readme.split('\n')) {
     let last: string | undefined;
     for (const [, token] of line.matchAll(/`([A-Z_][A-Z0-9_]*)(?:=[^`]*)?`/g)) {
-      if (!token!.startsWith('_')) listed.add((last = token!));
-      else if (last) listed.add(last.replace(/_[A-Z0-9]+$/, token!));
+      if (!token!.startsWith('_')) {
+        last = token!;
+        listed.add(last);
+      } else if (last) listed.add(last.replace(/_[A-Z0-9]+$/, token!));
     }
   }
   // The project's older names, read as the client libraries read them.

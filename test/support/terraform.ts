@@ -25,7 +25,10 @@ export async function readTerraform(dir = 'infra'): Promise<Terraform> {
     };
     for (const block of parsed.locals ?? []) Object.assign(tf.locals, block);
     for (const [type, byName] of Object.entries(parsed.resource ?? {})) {
-      for (const [name, blocks] of Object.entries(byName)) (tf.resources[type] ??= {})[name] = blocks[0]!;
+      for (const [name, blocks] of Object.entries(byName)) {
+        tf.resources[type] ??= {};
+        tf.resources[type][name] = blocks[0]!;
+      }
     }
     for (const [name, blocks] of Object.entries(parsed.variable ?? {})) tf.variables[name] = blocks[0]!;
     for (const [name, blocks] of Object.entries(parsed.output ?? {})) tf.outputs[name] = blocks[0]!;

@@ -63,20 +63,23 @@ export function parseTemplate(template: string): Part[] {
 
 /** What is signed, for verify and sign alike: the template filled in from the request. */
 function signedContent(template: string, request: WebhookRequest, timestamp: string): Array<string | Buffer> {
-  return parseTemplate(template).map((part) => {
-    if ('literal' in part) return part.literal;
-    if ('header' in part) return request.headers.get(part.header) ?? '';
-    switch (part.field) {
-      case 'body':
-        return request.body;
-      case 'timestamp':
-        return timestamp;
-      case 'url':
-        return request.url.toString();
-      case 'method':
-        return request.method;
-    }
-  });
+  return parseTemplate(template).map((part) => partContent(part, request, timestamp));
+}
+
+/** One part of the template filled in from the request. */
+function partContent(part: Part, request: WebhookRequest, timestamp: string): string | Buffer {
+  if ('literal' in part) return part.literal;
+  if ('header' in part) return request.headers.get(part.header) ?? '';
+  switch (part.field) {
+    case 'body':
+      return request.body;
+    case 'timestamp':
+      return timestamp;
+    case 'url':
+      return request.url.toString();
+    case 'method':
+      return request.method;
+  }
 }
 
 /** The timestamp as sent (it is signed as text), once checked against the tolerance; '' when the scheme has none. */

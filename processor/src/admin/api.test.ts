@@ -35,7 +35,10 @@ function admin() {
     config: { HOOKPIPE_MAX_REPLAYS: 5, HOOKPIPE_LEDGER_COLLECTION: 'ledger', HOOKPIPE_PUSH_SUBSCRIPTION: 's', projectId: 'p' },
     deadLetters: {
       list: () => Promise.reject(new Error('14 UNAVAILABLE: projects/secret-project/subscriptions/dlq is unreachable')),
-      redrive: (options: RedriveOptions) => (redrives.push(options), Promise.resolve(summary)),
+      redrive: (options: RedriveOptions) => {
+        redrives.push(options);
+        return Promise.resolve(summary);
+      },
     },
   } as unknown as Ops;
   return { app: createAdminApp(ops, logs.logger), logs, redrives };

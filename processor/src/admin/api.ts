@@ -116,7 +116,12 @@ export function createAdminApp(ops: Ops, logger: Logger): Hono {
         dryRun: body.dryRun,
         maxReplays: ops.config.HOOKPIPE_MAX_REPLAYS,
         // Counted first: too many for one request, and nothing is redriven.
-        confirm: body.dryRun ? undefined : async (count) => (checkRedriveSize(count, body), true),
+        confirm: body.dryRun
+          ? undefined
+          : async (count) => {
+              checkRedriveSize(count, body);
+              return true;
+            },
         signal: AbortSignal.timeout(ADMIN_REDRIVE_DEADLINE_MS),
       }),
     );
