@@ -208,7 +208,8 @@ function outageTopic(deadlineMs: number) {
   };
 }
 
-test('an outage: refusals while it lasts, and they stop as soon as Pub/Sub confirms again', async () => {
+/** Load every 10 ms on mocked timers from 0, with Pub/Sub down from 2 s; it returns at 8 s, Pub/Sub still down. */
+async function outageFrom2To8s() {
   mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
   const pubsub = outageTopic(5000);
   const publisher = createBoundedPublisher(pubsub.topic, limits({ slowMs: 1000, timeoutMs: 5000 }));
@@ -216,6 +217,11 @@ test('an outage: refusals while it lasts, and they stop as soon as Pub/Sub confi
   await load.until(2000);
   pubsub.fail();
   await load.until(8000);
+  return { pubsub, load };
+}
+
+test('an outage: refusals while it lasts, and they stop as soon as Pub/Sub confirms again', async () => {
+  const { pubsub, load } = await outageFrom2To8s();
   const refusedWhileDown = load.refusedAt.length;
   assert.ok(refusedWhileDown > 0.9 * ((8000 - 3000) / 10), `${refusedWhileDown} refused while down`);
   pubsub.back();
@@ -226,13 +232,7 @@ test('an outage: refusals while it lasts, and they stop as soon as Pub/Sub confi
 });
 
 test('an outage whose stuck publishes are lost: refusals stop within the publish deadline of its end', async () => {
-  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
-  const pubsub = outageTopic(5000);
-  const publisher = createBoundedPublisher(pubsub.topic, limits({ slowMs: 1000, timeoutMs: 5000 }));
-  const load = openLoad(publisher, 10);
-  await load.until(2000);
-  pubsub.fail();
-  await load.until(8000);
+  const { pubsub, load } = await outageFrom2To8s();
   pubsub.back({ lost: true });
   await load.until(14_000);
   const last = load.refusedAt.at(-1)!;

@@ -81,6 +81,22 @@ export interface RedriveSummary {
   confirmed: boolean;
 }
 
+/** A redrive's summary before its scan: nothing counted yet; a dry run unless it publishes. */
+export function emptySummary(publish: boolean): RedriveSummary {
+  return {
+    scanned: 0,
+    matched: 0,
+    replayed: 0,
+    ackFailed: 0,
+    failed: 0,
+    skipped: 0,
+    refused: [],
+    failures: [],
+    dryRun: !publish,
+    confirmed: publish,
+  };
+}
+
 /** The lists in a summary are capped: a summary is an answer to show, and every item is in the log anyway. */
 const LISTED = 20;
 
@@ -229,18 +245,7 @@ export class DeadLetterQueue {
   /** One scan: counts what matches, and republishes the chosen ones batch by batch when `publish`. */
   async #pass(options: RedriveOptions, publish: boolean): Promise<RedriveSummary> {
     const clock = options.clock ?? (() => new Date());
-    const summary: RedriveSummary = {
-      scanned: 0,
-      matched: 0,
-      replayed: 0,
-      ackFailed: 0,
-      failed: 0,
-      skipped: 0,
-      refused: [],
-      failures: [],
-      dryRun: !publish,
-      confirmed: publish,
-    };
+    const summary = emptySummary(publish);
     const scan = this.#scan();
     const pace = pacer(options.rate);
     const limiter = createLimiter(options.rate ? Math.max(1, Math.min(32, Math.ceil(options.rate))) : 32);

@@ -35,7 +35,11 @@ export function makeChain(options: ChainOptions): LocalChain {
     const keys = { root: privateKey(), intermediate: privateKey(), leaf: privateKey() };
     for (const [name, key] of Object.entries(keys)) writeFileSync(path(`${name}.key`), key.export({ type: 'pkcs8', format: 'pem' }));
     const ca = ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign', 'subjectKeyIdentifier=hash'];
-    openssl(
+    /** `openssl <args>` making a certificate valid 30 days, written to `<name>.pem`. */
+    const certificate = (name: string, ...args: string[]) => openssl(...args, '-days', '30', '-out', path(`${name}.pem`));
+    const extensions = ca.flatMap((extension) => ['-addext', extension]);
+    certificate(
+      'root',
       'req',
       '-x509',
       '-new',
@@ -43,34 +47,14 @@ export function makeChain(options: ChainOptions): LocalChain {
       path('root.key'),
       '-subj',
       `/CN=hookpipe test root ${options.label}`,
-      '-days',
-      '30',
-      ...ca.flatMap((extension) => ['-addext', extension]),
-      '-out',
-      path('root.pem'),
+      ...extensions,
     );
 
     const issue = (name: 'intermediate' | 'leaf', issuer: 'root' | 'intermediate', subject: string, extensions: string[]) => {
       writeFileSync(path(`${name}.ext`), `${extensions.join('\n')}\n`);
       openssl('req', '-new', '-key', path(`${name}.key`), '-subj', subject, '-out', path(`${name}.csr`));
-      openssl(
-        'x509',
-        '-req',
-        '-in',
-        path(`${name}.csr`),
-        '-CA',
-        path(`${issuer}.pem`),
-        '-CAkey',
-        path(`${issuer}.key`),
-        '-set_serial',
-        String(Date.now()),
-        '-days',
-        '30',
-        '-extfile',
-        path(`${name}.ext`),
-        '-out',
-        path(`${name}.pem`),
-      );
+      const authority = ['-CA', path(`${issuer}.pem`), '-CAkey', path(`${issuer}.key`), '-set_serial', String(Date.now())];
+      certificate(name, 'x509', '-req', '-in', path(`${name}.csr`), ...authority, '-extfile', path(`${name}.ext`));
     };
     issue('intermediate', 'root', `/CN=hookpipe test intermediate ${options.label}`, [...ca, 'authorityKeyIdentifier=keyid']);
     issue('leaf', 'intermediate', `/CN=${options.names[0]}`, [

@@ -33,6 +33,23 @@ export function keysFor<O>(provider: SourceProvider<O>, secrets: readonly string
   return secrets.map((secret) => keyOf(provider, secret));
 }
 
+/**
+ * The setup of a provider that signs in one header carrying a timestamp, refused outside `toleranceSeconds` (the option,
+ * set to the tolerance tested): `value` makes that header for a body signed at `now`.
+ */
+export function timestampedHeader(
+  header: string,
+  toleranceSeconds: number,
+  value: (body: Buffer, secret: string, now: number) => string,
+): Pick<VerifierSetup<{ toleranceSeconds: number }>, 'options' | 'sign' | 'signatureHeader' | 'toleranceSeconds'> {
+  return {
+    options: { toleranceSeconds },
+    sign: (body, secret, now) => ({ [header]: value(body, secret, now) }),
+    signatureHeader: header,
+    toleranceSeconds,
+  };
+}
+
 export function verifierSuite<O>(setup: VerifierSetup<O>): void {
   const { provider, options } = setup;
   const url = new URL(setup.url ?? `https://hooks.example.com/webhooks/${provider.name}`);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
-import { verifierSuite } from '../../../test/support/verifier-suite.ts';
+import { timestampedHeader, verifierSuite } from '../../../test/support/verifier-suite.ts';
 import { webhookRequest } from '../../../test/support/webhook-request.ts';
 import { calendly } from './calendly.ts';
 
@@ -18,15 +18,12 @@ const body = Buffer.from(JSON.stringify(event));
 
 verifierSuite({
   provider: calendly,
-  options: { toleranceSeconds: 180 },
   secrets: ['calendly-current', 'calendly-next'],
   body,
   signer: 'the documented scheme',
-  sign: (payload, secret, now) => ({
-    'calendly-webhook-signature': `t=${now},v1=${createHmac('sha256', secret).update(`${now}.`).update(payload).digest('hex')}`,
+  ...timestampedHeader('calendly-webhook-signature', 180, (payload, secret, now) => {
+    return `t=${now},v1=${createHmac('sha256', secret).update(`${now}.`).update(payload).digest('hex')}`;
   }),
-  signatureHeader: 'calendly-webhook-signature',
-  toleranceSeconds: 180,
 });
 
 test('calendly: the type is `event`; the delivery id is made of the event, its resource and its creation time', () => {

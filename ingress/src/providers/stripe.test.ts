@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Stripe from 'stripe';
-import { keysFor, verifierSuite } from '../../../test/support/verifier-suite.ts';
+import { keysFor, timestampedHeader, verifierSuite } from '../../../test/support/verifier-suite.ts';
 import { parseSignatureHeader } from './signature-header.ts';
 import { STRIPE_SIGNATURE, stripe } from './stripe.ts';
 
@@ -11,15 +11,12 @@ const body = Buffer.from(
 
 verifierSuite({
   provider: stripe,
-  options: { toleranceSeconds: 300 },
   secrets: ['whsec_current', 'whsec_next'],
   body,
   signer: "stripe's webhooks.generateTestHeaderString",
-  sign: (payload, secret, now) => ({
-    'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: payload.toString(), secret, timestamp: now }),
+  ...timestampedHeader('stripe-signature', 300, (payload, secret, now) => {
+    return Stripe.webhooks.generateTestHeaderString({ payload: payload.toString(), secret, timestamp: now });
   }),
-  signatureHeader: 'stripe-signature',
-  toleranceSeconds: 300,
 });
 
 test('stripe: a header with several v1 signatures (a secret being rolled) is accepted when any one matches', () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Ops } from '../../../ops/src/context.ts';
-import type { RedriveOptions } from '../../../ops/src/dead-letter-queue.ts';
+import { emptySummary, type RedriveOptions } from '../../../ops/src/dead-letter-queue.ts';
 import { captureLogs } from '../../../test/support/log-capture.ts';
 import { createAdminApp } from './api.ts';
 
@@ -15,18 +15,7 @@ const headers = (method: 'GET' | 'POST') => ({
   ...(method === 'GET' ? { referer: `${PAGE}/admin` } : { origin: PAGE, 'x-hookpipe-admin': '1', 'content-type': 'application/json' }),
 });
 
-const summary = {
-  scanned: 0,
-  matched: 0,
-  replayed: 0,
-  ackFailed: 0,
-  failed: 0,
-  skipped: 0,
-  refused: [],
-  failures: [],
-  dryRun: true,
-  confirmed: false,
-};
+const summary = emptySummary(false);
 
 function admin() {
   const logs = captureLogs('processor');
