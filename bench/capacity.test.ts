@@ -3,22 +3,23 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { costPerMillion, pubsubBytesPerWebhook, rampUpMinutes, type ServiceShape, serviceNeed } from './capacity.ts';
 
-// infra's shapes (1 vCPU; 1 GiB and concurrency 250, 512 MiB and 32), with round CPU figures.
-const ingress: ServiceShape = { vcpu: 1, memoryGiB: 1, concurrency: 250, maxInstances: 100, cpuMicrosPerEvent: 60, requestSeconds: 0.03 };
+// infra's shapes (1 vCPU; 1 GiB and concurrency 250, 512 MiB and 32), with the CPU figures docs/capacity.md works from
+// (bench/results/2026-11-25T16-44-07/report.md: ingress 85 µs at 250 connections, processor 192 µs at 32).
+const ingress: ServiceShape = { vcpu: 1, memoryGiB: 1, concurrency: 250, maxInstances: 100, cpuMicrosPerEvent: 85, requestSeconds: 0.03 };
 const processor: ServiceShape = {
   vcpu: 1,
   memoryGiB: 0.5,
   concurrency: 32,
   maxInstances: 50,
-  cpuMicrosPerEvent: 400,
+  cpuMicrosPerEvent: 192,
   requestSeconds: 0.05,
 };
 
 test('instances follow whichever of CPU and concurrency needs more, at 60% of each', () => {
-  // 100k/s x 60 µs = 6 vCPUs -> 10 instances at 60%; 100k/s x 30 ms = 3,000 in flight / (250 x 60%) -> 20.
-  assert.deepEqual(serviceNeed(100_000, ingress), { cpuVcpus: 6, byCpu: 10, byConcurrency: 20, instances: 20, overMaxInstances: false });
-  // 100k/s x 400 µs = 40 vCPUs -> 67; 5,000 in flight / (32 x 60%) -> 261, past infra's 50.
-  const expected = { cpuVcpus: 40, byCpu: 67, byConcurrency: 261, instances: 261, overMaxInstances: true };
+  // 100k/s x 85 µs = 8.5 vCPUs -> 15 instances at 60%; 100k/s x 30 ms = 3,000 in flight / (250 x 60%) -> 20.
+  assert.deepEqual(serviceNeed(100_000, ingress), { cpuVcpus: 8.5, byCpu: 15, byConcurrency: 20, instances: 20, overMaxInstances: false });
+  // 100k/s x 192 µs = 19.2 vCPUs -> 32; 5,000 in flight / (32 x 60%) -> 261, past infra's 50.
+  const expected = { cpuVcpus: 19.2, byCpu: 32, byConcurrency: 261, instances: 261, overMaxInstances: true };
   assert.deepEqual(serviceNeed(100_000, processor), expected);
   // Never fewer than one instance while webhooks arrive.
   assert.equal(serviceNeed(1, ingress).instances, 1);
