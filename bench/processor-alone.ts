@@ -19,22 +19,12 @@ import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import { type Emulator, freePort, LOCAL_PROJECT, startEmulator } from '../scripts/emulators.ts';
 import { ensureTopology, topologyWith } from '../shared/src/topology.ts';
+import type { LoadResult } from './load.ts';
 import { githubBody } from './payloads.ts';
 import { cpuMicros, pidListeningOn } from './proc.ts';
 
 const say = (text: string) => process.stderr.write(`${text}\n`);
 const here = (file: string) => new URL(file, import.meta.url).pathname;
-
-interface LoadResult {
-  requests: number;
-  twoxx: number;
-  non2xx: number;
-  statusCodes: Record<string, { count: number }>;
-  errors: number;
-  timeouts: number;
-  durationSeconds: number;
-  latency: { p50: number; p90: number; p99: number; max: number };
-}
 
 function childJson<T>(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<T> {
   return new Promise((resolvePromise, reject) => {

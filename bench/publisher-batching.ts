@@ -58,6 +58,13 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
+/** One publish of the benchmark's message, its latency kept at `index` once Pub/Sub confirmed it. */
+async function timedPublish(publisher: BoundedPublisher, latencies: Float64Array, index: number): Promise<void> {
+  const at = performance.now();
+  await publisher.publish({ data: PAYLOAD, attributes: ATTRIBUTES });
+  latencies[index] = performance.now() - at;
+}
+
 /** `total` publishes with `inflight` under way at once: each one answered is followed at once by the next. */
 function closedLoop(publisher: BoundedPublisher, inflight: number, total: number, latencies: Float64Array): Promise<void> {
   let started = 0;
@@ -66,9 +73,7 @@ function closedLoop(publisher: BoundedPublisher, inflight: number, total: number
     const next = () => {
       const index = started;
       started += 1;
-      const at = performance.now();
-      publisher.publish({ data: PAYLOAD, attributes: ATTRIBUTES }).then(() => {
-        latencies[index] = performance.now() - at;
+      timedPublish(publisher, latencies, index).then(() => {
         done += 1;
         if (started < total) next();
         else if (done === total) resolve();
@@ -89,9 +94,7 @@ function openLoop(publisher: BoundedPublisher, perSecond: number, total: number,
       while (started < due) {
         const index = started;
         started += 1;
-        const at = performance.now();
-        publisher.publish({ data: PAYLOAD, attributes: ATTRIBUTES }).then(() => {
-          latencies[index] = performance.now() - at;
+        timedPublish(publisher, latencies, index).then(() => {
           done += 1;
           if (done === total) resolve();
         }, reject);

@@ -5,7 +5,7 @@ import { type Dirent, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Emulator, LOCAL_PROJECT, startEmulator } from './emulators.ts';
 
-const ROOTS = ['shared', 'ingress', 'processor', 'ops', 'cli', 'scripts', 'infra', 'test'];
+const ROOTS = ['shared', 'ingress', 'processor', 'ops', 'cli', 'scripts', 'infra', 'bench', 'test'];
 const SKIP = new Set(['node_modules', 'dist', '.tools', '.git']);
 
 function findTests(dir: string, out: string[] = [], suffix = '.test.ts'): string[] {
