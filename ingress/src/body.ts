@@ -87,7 +87,9 @@ export async function readRequest(request: Request, limit: number, hold: BodyHol
     size += result.value.byteLength;
     const refused = refusal(size, limit, hold);
     if (refused) {
-      await reader.cancel().catch(() => {});
+      // A stream that cannot be cancelled has already errored or ended: either way nothing more is read, and the
+      // refusal below is the answer.
+      await reader.cancel().catch(() => undefined);
       throw refused;
     }
     chunks.push(result.value);
