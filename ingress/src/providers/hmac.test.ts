@@ -78,3 +78,34 @@ test('hmac: millisecond timestamps are compared in seconds', () => {
   assert.deepEqual(genericHmac.verify(request, keysFor(genericHmac, ['k']), ms, now + 100), { ok: true });
   assert.equal(genericHmac.verify(request, keysFor(genericHmac, ['k']), ms, now + 121).ok, false);
 });
+
+test('hmac: bytes cannot move between a header and the body of a captured delivery', () => {
+  const scheme = {
+    ...options,
+    timestampHeader: undefined,
+    separator: undefined,
+    prefix: '',
+    signedContent: '{header:x-request-id}.{body}',
+  };
+  const mac = (content: string) => createHmac('sha512', 'k').update(content).digest('base64');
+  const request = (id: string, body: string) => ({
+    method: 'POST',
+    url: new URL('https://h.example/'),
+    // The provider signed request id `a` with body `b.{"x":1}`; moving `b.` into the header keeps the signed bytes.
+    headers: new Headers({ 'x-request-id': id, 'x-signature': mac('a.b.{"x":1}') }),
+    body: Buffer.from(body),
+  });
+  const keys = keysFor(genericHmac, ['k']);
+  assert.equal(genericHmac.verify(request('a', 'b.{"x":1}'), keys, scheme, 0).ok, true, "the provider's delivery");
+  const shifted = genericHmac.verify(request('a.b', '{"x":1}'), keys, scheme, 0);
+  assert.equal(shifted.ok, false, 'a header holding its separator is refused, so no bytes move from the body into it');
+  assert.match(String(!shifted.ok && shifted.reason), /x-request-id header holds the signed content's separator/);
+});
+
+test('hmac: a template whose fields touch is refused at start-up, except next to the timestamp', () => {
+  const refused = (signedContent: string) => genericHmac.options({}).safeParse({ ...options, signedContent }).error?.message ?? '';
+  assert.match(refused('{timestamp}:{header:x-request-id}{body}'), /\{header:x-request-id\} and \{body\} must be separated/);
+  assert.match(refused('{timestamp}:{body}{url}'), /\{body\} and \{url\} must be separated/);
+  assert.match(refused('{timestamp}.{body}.{body}'), /must contain \{body\} once/);
+  assert.equal(refused('{timestamp}{body}'), '');
+});

@@ -35,6 +35,27 @@ export function refineScheme(o: SchemeOptions, ctx: z.RefinementCtx): void {
   if (o.timestampHeader && !o.signedContent.includes('{timestamp}'))
     issue('signedContent', 'must contain {timestamp} when timestampHeader is set, or the timestamp it checks is not signed');
   if (o.publicUrl !== undefined && !o.signedContent.includes('{url}')) issue('publicUrl', 'only used by a signedContent with {url}');
+  const adjacent = adjacentFields(parseTemplate(o.signedContent));
+  if (adjacent) issue('signedContent', `${adjacent} must be separated by a literal, or bytes could move from one to the other`);
+  if (o.signedContent.split('{body}').length > 2) issue('signedContent', 'must contain {body} once');
+}
+
+const fieldName = (part: Part) => ('header' in part ? `{header:${part.header}}` : 'field' in part ? `{${part.field}}` : undefined);
+
+/**
+ * Two fields with nothing between them, as `{a} and {b}`, when the split between them is ambiguous: a sender's
+ * signed `{header:x}{body}` would also sign another header value with the body's first bytes moved into it. A
+ * `{timestamp}` next to anything is unambiguous: it is digits within the tolerance, and moving one digit in or out
+ * multiplies it by ten.
+ */
+function adjacentFields(parts: readonly Part[]): string | undefined {
+  for (let i = 1; i < parts.length; i++) {
+    const [a, b] = [parts[i - 1]!, parts[i]!];
+    if ('literal' in a || 'literal' in b) continue;
+    if (('field' in a && a.field === 'timestamp') || ('field' in b && b.field === 'timestamp')) continue;
+    return `${fieldName(a)} and ${fieldName(b)}`;
+  }
+  return undefined;
 }
 
 /** A `{url}` template binds the signature to the URL the sender called: the ingress must know it (see types.ts). */
@@ -64,6 +85,24 @@ export function parseTemplate(template: string): Part[] {
 /** What is signed, for verify and sign alike: the template filled in from the request. */
 function signedContent(template: string, request: WebhookRequest, timestamp: string): Array<string | Buffer> {
   return parseTemplate(template).map((part) => partContent(part, request, timestamp));
+}
+
+/**
+ * The header a request sends that holds the literal next to it in the template, if any. With `{header:x}.{body}`, a
+ * captured delivery whose x header is `a.b` also signs x `a` with `b.` put before the body: a header value is the
+ * sender's to choose, so one that holds its own separator is refused. (`{url}` is built from configuration and the
+ * path; `{timestamp}` is digits.)
+ */
+function headerHoldingSeparator(parts: readonly Part[], request: WebhookRequest): string | undefined {
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (!('header' in part)) continue;
+    const value = request.headers.get(part.header);
+    if (!value) continue;
+    for (const neighbour of [parts[i - 1], parts[i + 1]])
+      if (neighbour && 'literal' in neighbour && value.includes(neighbour.literal)) return part.header;
+  }
+  return undefined;
 }
 
 /** One part of the template filled in from the request. */
@@ -117,6 +156,8 @@ export function verifyScheme(
   if (!timestamp.ok) return timestamp;
   const signatures = signaturesIn(header, options);
   if (signatures.length === 0) return fail(`${options.header} holds no well-formed signature`);
+  const ambiguous = headerHoldingSeparator(parseTemplate(options.signedContent), request);
+  if (ambiguous) return fail(`the ${ambiguous} header holds the signed content's separator`);
   return check(signedContent(options.signedContent, request, timestamp.text ?? ''), signatures);
 }
 
