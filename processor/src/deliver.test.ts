@@ -369,6 +369,57 @@ test('no handler: ignored by default, dead-lettered when configured so', async (
   assert.equal(strict.deadLetters[0]!.attributes.deadLetterReason, 'unhandled');
 });
 
+test('no handler, ignore: the event is recorded as ignored, so the ledger counts it; a redelivery is a duplicate', async () => {
+  const { handler, seen } = counting(undefined, { eventTypes: ['charge.*'] });
+  const now = new Date('2026-11-24T10:00:01.000Z');
+  const { deps, ledger } = setup([handler], { clock: () => now });
+  const result = await deliver(envelope(), deps);
+  assert.equal(result.outcome, 'ignored');
+  const entry = await ledger.get('stripe', 'evt_1');
+  assert.equal(entry?.status, 'ignored');
+  assert.equal(entry?.messageId, 'm-1');
+  assert.equal(entry?.eventType, 'payment_intent.succeeded');
+  assert.equal(entry?.createdAt.getTime(), now.getTime());
+  assert.equal(entry?.leaseExpiresAt, undefined, 'no lease: no handler runs');
+  assert.deepEqual(
+    { outcome: (await deliver(envelope({ messageId: 'm-2' }), deps)).outcome, status: (await ledger.get('stripe', 'evt_1'))?.status },
+    { outcome: 'duplicate', status: 'ignored' },
+  );
+  assert.equal(seen.length, 0);
+});
+
+test('no handler, ignore: a ledger that cannot record it is a retry (never an ack the ledger would not count)', async () => {
+  const { handler } = counting(undefined, { eventTypes: ['charge.*'] });
+  const { deps, ledger } = setup([handler]);
+  ledger.failNext = new Error('14 UNAVAILABLE');
+  const result = await deliver(envelope(), deps);
+  assert.deepEqual(
+    { outcome: result.outcome, reason: result.reason, deliveryId: result.deliveryId, error: result.error?.message },
+    { outcome: 'retry', reason: 'ledger unavailable', deliveryId: 'evt_1', error: '14 UNAVAILABLE' },
+  );
+  assert.equal((await deliver(envelope(), deps)).outcome, 'ignored', 'the next attempt records it');
+});
+
+test('an ignored event that comes back once a handler takes it (a seek after the deploy, a redrive) runs it once', async () => {
+  const { handler: other } = counting(undefined, { eventTypes: ['charge.*'] });
+  const ledger = new MemoryLedger();
+  assert.equal((await deliver(envelope(), setup([other], {}, ledger).deps)).outcome, 'ignored');
+  assert.equal((await deliver(envelope({ messageId: 'm-2' }), setup([other], {}, ledger).deps)).outcome, 'duplicate');
+  const { handler, seen } = counting();
+  const fixed = setup([handler], {}, ledger);
+  assert.equal((await deliver(envelope({ messageId: 'm-3' }), fixed.deps)).outcome, 'processed');
+  assert.equal((await deliver(envelope({ messageId: 'm-4' }), fixed.deps)).outcome, 'duplicate');
+  assert.equal(seen.length, 1);
+  assert.equal((await ledger.get('stripe', 'evt_1'))?.status, 'processed');
+});
+
+test('a processed event keeps its receive-to-processed latency, which the stats average', async () => {
+  const { handler } = counting();
+  const { deps, ledger } = setup([handler], { clock: () => new Date('2026-11-24T10:00:02.500Z') });
+  assert.equal((await deliver(envelope(), deps)).outcome, 'processed');
+  assert.equal((await ledger.get('stripe', 'evt_1'))?.latencyMs, 2500);
+});
+
 test('a message without the ingress attributes is dead-lettered as invalid, not retried forever', async () => {
   const { handler } = counting();
   const { deps, deadLetters } = setup([handler]);

@@ -11,7 +11,7 @@ import type { LedgerError } from '../../shared/src/ledger-entry.ts';
 import type { Logger } from '../../shared/src/logger.ts';
 import { type DeadLetterPort, publishDeadLetter } from './dead-lettering.ts';
 import { findHandler, type Handler } from './handlers.ts';
-import type { ClaimDecision, Ledger } from './ledger.ts';
+import type { ClaimDecision, ClaimInput, IgnoreDecision, Ledger } from './ledger.ts';
 
 export type Outcome = 'processed' | 'duplicate' | 'retry' | 'dead-lettered' | 'ignored';
 
@@ -159,6 +159,24 @@ async function runHandler(
   }
 }
 
+/**
+ * An event no handler takes, recorded in the ledger as ignored (one write, no lease), so that what the ledger counts
+ * adds up to what arrived. Recorded before, it is what the ledger says (a redelivery of an ignored event is a
+ * duplicate); a live lease is another delivery at work, retried. A write that fails is a retry, never an ack that
+ * would leave the event uncounted; the delivery's log line (app.ts) carries its ids and the error.
+ */
+async function ignore(input: ClaimInput, identity: DeliveryResult, ledger: Ledger): Promise<DeliveryResult> {
+  let decision: IgnoreDecision;
+  try {
+    decision = await ledger.ignore(input);
+  } catch (error) {
+    return { ...identity, outcome: 'retry', reason: 'ledger unavailable', error: describeError(error) };
+  }
+  if (decision.kind === 'ignored') return { ...identity, outcome: 'ignored' };
+  if (decision.kind === 'duplicate') return { ...identity, outcome: 'duplicate', reason: `already ${decision.status}` };
+  return { ...identity, outcome: 'retry', reason: `in progress elsewhere until ${decision.until.toISOString()}` };
+}
+
 export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promise<DeliveryResult> {
   const clock = deps.clock ?? (() => new Date());
   const { message } = envelope;
@@ -192,9 +210,18 @@ export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promi
   const attributes = parsedAttributes.data;
   const identity = { ...base, deliveryId: attributes.deliveryId, source: attributes.source, eventType: attributes.eventType };
 
+  const claimFields = {
+    source: attributes.source,
+    deliveryId: attributes.deliveryId,
+    eventType: attributes.eventType,
+    messageId: message.messageId,
+    receivedAt: new Date(attributes.receivedAt),
+    replayCount: attributes.replayCount ?? 0,
+  };
+
   const handler = findHandler(deps.handlers, attributes);
   if (!handler) {
-    if (deps.unhandled === 'ignore') return { ...identity, outcome: 'ignored' };
+    if (deps.unhandled === 'ignore') return ignore({ ...claimFields, now: clock() }, identity, deps.ledger);
     const error = { class: 'NoHandler', message: `no handler takes ${attributes.source}/${attributes.eventType ?? '(no type)'}` };
     const sent = await deadLetter('unhandled', error, envelope.deliveryAttempt ?? 1);
     return { ...identity, outcome: sent ? 'dead-lettered' : 'retry', error };
@@ -221,12 +248,7 @@ export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promi
 
   const now = clock();
   const claimInput = {
-    source: attributes.source,
-    deliveryId: attributes.deliveryId,
-    eventType: attributes.eventType,
-    messageId: message.messageId,
-    receivedAt: new Date(attributes.receivedAt),
-    replayCount: attributes.replayCount ?? 0,
+    ...claimFields,
     resourceKey,
     handler: handler.name,
     now,
@@ -305,7 +327,11 @@ export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promi
   }
 
   try {
-    await deps.ledger.complete(attributes.source, attributes.deliveryId, { handler: handler.name, now: clock() });
+    await deps.ledger.complete(attributes.source, attributes.deliveryId, {
+      handler: handler.name,
+      now: clock(),
+      receivedAt: claimInput.receivedAt,
+    });
   } catch (error) {
     // The handler ran but the ledger did not record it: retry, and handlers must tolerate running twice anyway.
     return { ...result, outcome: 'retry', reason: 'ledger write failed after the handler ran', error: describeError(error) };

@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import type { Firestore } from '@google-cloud/firestore';
 import type { LedgerEntry } from '../../shared/src/ledger-entry.ts';
 import { testFirestore, uniqueCollection } from '../../test/support/firestore.ts';
-import { type ClaimDecision, type ClaimInput, decideClaim, FirestoreLedger } from './ledger.ts';
+import { type ClaimDecision, type ClaimInput, decideClaim, decideIgnore, FirestoreLedger } from './ledger.ts';
 
 const now = new Date('2026-11-24T10:00:00Z');
 const input: ClaimInput = { source: 'stripe', deliveryId: 'evt_1', messageId: 'm1', replayCount: 0, now };
@@ -66,6 +66,22 @@ test('the claim rule: a dead-lettered event runs again only for a newer replay',
   );
 });
 
+test('the claim rule: an ignored event runs whenever a handler takes it now (a seek or a redrive after its deploy)', () => {
+  assert.deepEqual(decideClaim(entry({ status: 'ignored', attempts: 0 }), input), { kind: 'claimed', attempts: 1 });
+  assert.deepEqual(decideClaim(entry({ status: 'ignored', attempts: 0 }), { ...input, replayCount: 1 }), { kind: 'claimed', attempts: 1 });
+});
+
+test('the ignore rule: an ignored event stays so; what a claim would run is ignored; duplicates and leases as for a claim', () => {
+  assert.deepEqual(decideIgnore(undefined, input), { kind: 'ignored' });
+  assert.deepEqual(decideIgnore(entry({ status: 'ignored' }), input), { kind: 'duplicate', status: 'ignored' });
+  assert.deepEqual(decideIgnore(entry({ status: 'processed' }), input), { kind: 'duplicate', status: 'processed' });
+  assert.deepEqual(decideIgnore(entry({ status: 'ignored' }), { ...input, replayCount: 1 }), { kind: 'duplicate', status: 'ignored' });
+  assert.deepEqual(decideIgnore(entry({ status: 'dead-lettered' }), { ...input, replayCount: 1 }), { kind: 'ignored' });
+  const until = new Date(now.getTime() + 1000);
+  assert.deepEqual(decideIgnore(entry({ status: 'processing', leaseExpiresAt: until }), input), { kind: 'busy', until });
+  assert.deepEqual(decideIgnore(entry({ status: 'failed' }), input), { kind: 'ignored' }, 'a handler removed since its failure');
+});
+
 const firestore = testFirestore();
 after(() => firestore.terminate());
 
@@ -90,10 +106,11 @@ test('Firestore ledger: claim, complete and duplicate, with the fields operators
     kind: 'busy',
     until: processing.leaseExpiresAt,
   });
-  await ledger.complete('stripe', 'evt_1', { handler: 'payments', now });
+  await ledger.complete('stripe', 'evt_1', { handler: 'payments', now, receivedAt: claim.receivedAt });
   const processed = (await ledger.get('stripe', 'evt_1'))!;
   assert.equal(processed.status, 'processed');
   assert.equal(processed.leaseExpiresAt, undefined);
+  assert.equal(processed.latencyMs, 50, 'processedAt less receivedAt, as a number Firestore can average');
   assert.deepEqual(await ledger.claim({ ...claim, messageId: 'm2' }), { kind: 'duplicate', status: 'processed' });
   const raw = (await firestore.collection(collection).doc('stripe:evt_1').get()).data()!;
   assert.deepEqual(Object.keys(raw).sort(), [
@@ -103,6 +120,7 @@ test('Firestore ledger: claim, complete and duplicate, with the fields operators
     'eventType',
     'expireAt',
     'handler',
+    'latencyMs',
     'messageId',
     'processedAt',
     'receivedAt',
@@ -234,4 +252,56 @@ test('Firestore ledger conflict path: of deliveries racing for an expired lease 
     { kind: 'claimed', attempts: 2 },
   );
   assert.equal(results.filter((r) => r.kind === 'busy').length, 4);
+});
+
+test('Firestore ledger ignore: one create with no lease, no read and no transaction; a redelivery is a duplicate', async (t) => {
+  const spy = counted();
+  t.after(() => spy.firestore.terminate());
+  const collection = uniqueCollection('ledger');
+  const ledger = new FirestoreLedger(spy.firestore, { collection, leaseMs: 60_000, retentionDays: 30 });
+  const ignored = { ...input, eventType: 'charge.refunded', receivedAt: new Date(now.getTime() - 50) };
+  let reads = 0;
+  const get = spy.firestore.getAll.bind(spy.firestore);
+  spy.firestore.getAll = ((...args: Parameters<Firestore['getAll']>) => {
+    reads += 1;
+    return get(...args);
+  }) as Firestore['getAll'];
+  assert.deepEqual(await ledger.ignore(ignored), { kind: 'ignored' });
+  assert.deepEqual({ writers: spy.writers(), transactions: spy.transactions(), reads }, { writers: 1, transactions: 0, reads: 0 });
+  const raw = (await spy.firestore.collection(collection).doc('stripe:evt_1').get()).data()!;
+  assert.deepEqual(Object.keys(raw).sort(), [
+    'attempts',
+    'createdAt',
+    'deliveryId',
+    'eventType',
+    'expireAt',
+    'messageId',
+    'receivedAt',
+    'replayCount',
+    'source',
+    'status',
+    'updatedAt',
+  ]);
+  assert.equal(raw.status, 'ignored');
+  assert.equal(raw.attempts, 0);
+  assert.deepEqual(await ledger.ignore({ ...ignored, messageId: 'm2' }), { kind: 'duplicate', status: 'ignored' });
+  assert.equal(spy.transactions(), 0, 'a duplicate is decided by a read, without a transaction');
+});
+
+test('Firestore ledger ignore: an expired claim or a redrive of a dead letter is ignored this time, and the document says so', async () => {
+  const ledger = new FirestoreLedger(firestore, { collection: uniqueCollection('ledger'), leaseMs: 1000, retentionDays: 30 });
+  await ledger.claim(input);
+  assert.equal((await ledger.ignore({ ...input, now: new Date(now.getTime() + 500) })).kind, 'busy', 'a live lease: retried');
+  assert.deepEqual(await ledger.ignore({ ...input, now: new Date(now.getTime() + 1500) }), { kind: 'ignored' });
+  const stored = (await ledger.get('stripe', 'evt_1'))!;
+  assert.deepEqual(
+    { status: stored.status, attempts: stored.attempts, lease: stored.leaseExpiresAt, createdAt: stored.createdAt.getTime() },
+    { status: 'ignored', attempts: 1, lease: undefined, createdAt: now.getTime() },
+  );
+  assert.deepEqual(await ledger.ignore({ ...input, replayCount: 1, now: new Date(now.getTime() + 2000) }), {
+    kind: 'duplicate',
+    status: 'ignored',
+  });
+  assert.equal((await ledger.get('stripe', 'evt_1'))!.updatedAt.getTime(), now.getTime() + 1500, 'an ignored event is not rewritten');
+  assert.deepEqual(await ledger.claim({ ...input, now: new Date(now.getTime() + 2500) }), { kind: 'claimed', attempts: 2 });
 });

@@ -9,6 +9,10 @@
 // retry after a failure, an expired lease, a replay) does the claim read the document, and it decides by the same
 // rule (decideClaim), in a transaction when the claim would write. Single-document writes share RPCs with the other
 // deliveries of the moment (write-batcher.ts).
+//
+// An event no handler takes (HOOKPIPE_UNHANDLED=ignore) is recorded too, as `ignored`, with one create and no lease
+// (`ignore`), so that the ledger counts every event that arrived (ops/src/stats.ts). A completion stores the
+// receive-to-processed latency as a number (`latencyMs`), which Firestore's avg() aggregation can read.
 import { FieldValue, type Firestore } from '@google-cloud/firestore';
 import {
   entryFromFirestore,
@@ -50,6 +54,10 @@ export function decideClaim(existing: LedgerEntry | undefined, input: ClaimInput
     case 'dead-lettered':
       // Pub/Sub redelivering what was already dead-lettered is a duplicate; an operator's replay runs it again.
       return replayed || forced ? { kind: 'claimed', attempts: existing.attempts + 1 } : { kind: 'duplicate', status: 'dead-lettered' };
+    case 'ignored':
+      // A claim is asked only when a handler takes the event: none did when it came, so whatever brings it back (a
+      // seek after the handler's deploy, a redrive) runs it, as it did before ignored events were recorded.
+      return { kind: 'claimed', attempts: existing.attempts + 1 };
     case 'processing':
     case 'failed':
       // A failure keeps its lease when its handler may still be running (it passed its deadline, or the instance is
@@ -59,9 +67,35 @@ export function decideClaim(existing: LedgerEntry | undefined, input: ClaimInput
   }
 }
 
+/** What recording an event no handler takes decided: recorded as ignored, or what the ledger already held says. */
+export type IgnoreDecision = { kind: 'ignored' } | { kind: 'duplicate'; status: LedgerStatus } | { kind: 'busy'; until: Date };
+
+/**
+ * The rule for an event no handler takes, given what the ledger holds: an ignored event stays ignored (nothing to
+ * write); otherwise decideClaim's, except that where a handler would run, the event is ignored (none takes it now).
+ */
+export function decideIgnore(existing: LedgerEntry | undefined, input: ClaimInput): IgnoreDecision {
+  if (existing?.status === 'ignored') return { kind: 'duplicate', status: 'ignored' };
+  const claim = decideClaim(existing, input);
+  return claim.kind === 'claimed' ? { kind: 'ignored' } : claim;
+}
+
+export interface CompleteFields {
+  handler: string;
+  now: Date;
+  /** When the ingress accepted the event: with `now`, the latency stored for averages. */
+  receivedAt?: Date | undefined;
+}
+
 export interface Ledger {
   claim(input: ClaimInput): Promise<ClaimDecision>;
-  complete(source: string, deliveryId: string, fields: { handler: string; now: Date }): Promise<void>;
+  /**
+   * Records an event no handler takes as `ignored`: one create, no lease and no read. A document that exists already
+   * is decided by decideIgnore (a redelivery of an ignored event is a duplicate; an expired claim, or a redrive of a
+   * dead letter whose handler was removed, is ignored this time, and the document says so).
+   */
+  ignore(input: ClaimInput): Promise<IgnoreDecision>;
+  complete(source: string, deliveryId: string, fields: CompleteFields): Promise<void>;
   /**
    * Records a failed attempt. The lease is released, so the next attempt may run at once, unless `keepLease`: the
    * handler was abandoned while it may still be running, and the lease, unchanged, keeps a redelivery out until it
@@ -82,6 +116,14 @@ export interface LedgerOptions {
   leaseMs: number;
   /** How long documents are kept (the TTL policy deletes them after `expireAt`). */
   retentionDays: number;
+}
+
+/**
+ * Receive-to-processed time in whole ms; never negative, though the ingress's clock and the processor's may differ a
+ * little. A redriven event counts from its first arrival, its time as a dead letter included.
+ */
+export function latencyOf(receivedAt: Date, processedAt: Date): number {
+  return Math.max(0, Math.round(processedAt.getTime() - receivedAt.getTime()));
 }
 
 /** gRPC's status for a create whose document exists (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
@@ -165,11 +207,49 @@ export class FirestoreLedger implements Ledger {
     });
   }
 
-  async complete(source: string, deliveryId: string, fields: { handler: string; now: Date }): Promise<void> {
+  async ignore(input: ClaimInput): Promise<IgnoreDecision> {
+    const ref = this.#doc(input.source, input.deliveryId);
+    const fields = (existing: LedgerEntry | undefined) => ({
+      source: input.source,
+      deliveryId: input.deliveryId,
+      messageId: input.messageId,
+      status: 'ignored' as const,
+      // No handler ran: the attempts count claims, and a redrive that finds a handler makes the first.
+      attempts: existing?.attempts ?? 0,
+      replayCount: Math.max(input.replayCount, existing?.replayCount ?? 0),
+      updatedAt: input.now,
+      expireAt: this.#expiry(input.now),
+      ...(input.eventType === undefined ? {} : { eventType: input.eventType }),
+      ...(input.receivedAt === undefined ? {} : { receivedAt: input.receivedAt }),
+    });
+    try {
+      await this.#write((writer) => writer.create(ref, { ...fields(undefined), createdAt: input.now }));
+      return { kind: 'ignored' };
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== ALREADY_EXISTS) throw error;
+    }
+    // Recorded before: rare (a redelivery, a redrive, a handler removed by a deploy), so a read decides, and only a
+    // change of the document runs a transaction, as in claim.
+    const seen = await ref.get();
+    const early = decideIgnore(seen.exists ? entryFromFirestore(seen.data()!) : undefined, input);
+    if (early.kind !== 'ignored') return early;
+    return this.#firestore.runTransaction(async (tx) => {
+      const snapshot = await tx.get(ref);
+      const existing = snapshot.exists ? entryFromFirestore(snapshot.data()!) : undefined;
+      const decision = decideIgnore(existing, input);
+      if (decision.kind !== 'ignored') return decision;
+      if (existing) tx.update(ref, { ...fields(existing), leaseExpiresAt: FieldValue.delete() });
+      else tx.create(ref, { ...fields(undefined), createdAt: input.now });
+      return decision;
+    });
+  }
+
+  async complete(source: string, deliveryId: string, fields: CompleteFields): Promise<void> {
     await this.#update(source, deliveryId, {
       status: 'processed',
       handler: fields.handler,
       processedAt: fields.now,
+      ...(fields.receivedAt === undefined ? {} : { latencyMs: latencyOf(fields.receivedAt, fields.now) }),
       updatedAt: fields.now,
       leaseExpiresAt: FieldValue.delete(),
     });

@@ -3,7 +3,8 @@
 import type { DocumentData } from '@google-cloud/firestore';
 import { dateOf } from './firestore-values.ts';
 
-export const LEDGER_STATUSES = ['processing', 'processed', 'failed', 'dead-lettered'] as const;
+/** `ignored`: no handler took the event (HOOKPIPE_UNHANDLED=ignore); recorded so that every event that arrived is counted. */
+export const LEDGER_STATUSES = ['processing', 'processed', 'failed', 'dead-lettered', 'ignored'] as const;
 export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
 
 export interface LedgerError {
@@ -28,6 +29,8 @@ export interface LedgerEntry {
   createdAt: Date;
   updatedAt: Date;
   processedAt?: Date | undefined;
+  /** processedAt less receivedAt, in ms, for a processed event: kept so that Firestore can average it (ops/src/stats.ts). */
+  latencyMs?: number | undefined;
   leaseExpiresAt?: Date | undefined;
   /** Read by a Firestore TTL policy, which deletes the document after it. */
   expireAt: Date;

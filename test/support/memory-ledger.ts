@@ -1,6 +1,14 @@
 // A Ledger kept in a Map, for unit tests of the delivery rules; it applies the same claim rule as the Firestore
 // ledger (decideClaim), which is itself tested against the Firestore emulator.
-import { type ClaimInput, decideClaim, type FailOptions, type Ledger } from '../../processor/src/ledger.ts';
+import {
+  type ClaimInput,
+  type CompleteFields,
+  decideClaim,
+  decideIgnore,
+  type FailOptions,
+  type Ledger,
+  latencyOf,
+} from '../../processor/src/ledger.ts';
 import type { LedgerEntry, LedgerError } from '../../shared/src/ledger-entry.ts';
 
 export class MemoryLedger implements Ledger {
@@ -53,8 +61,41 @@ export class MemoryLedger implements Ledger {
     return decision;
   }
 
-  async complete(source: string, deliveryId: string, fields: { handler: string; now: Date }) {
-    this.#update(source, deliveryId, { status: 'processed', handler: fields.handler, processedAt: fields.now, leaseExpiresAt: undefined });
+  async ignore(input: ClaimInput) {
+    if (this.failNext) {
+      const error = this.failNext;
+      this.failNext = undefined;
+      throw error;
+    }
+    const key = this.#key(input.source, input.deliveryId);
+    const existing = this.entries.get(key);
+    const decision = decideIgnore(existing, input);
+    if (decision.kind === 'ignored') {
+      this.entries.set(key, {
+        ...(existing ?? { createdAt: input.now, attempts: 0 }),
+        source: input.source,
+        deliveryId: input.deliveryId,
+        eventType: input.eventType,
+        messageId: input.messageId,
+        status: 'ignored',
+        replayCount: Math.max(input.replayCount, existing?.replayCount ?? 0),
+        updatedAt: input.now,
+        leaseExpiresAt: undefined,
+        expireAt: new Date(input.now.getTime() + 86_400_000),
+      } as LedgerEntry);
+    }
+    return decision;
+  }
+
+  async complete(source: string, deliveryId: string, fields: CompleteFields) {
+    const latency = fields.receivedAt ? { latencyMs: latencyOf(fields.receivedAt, fields.now) } : {};
+    this.#update(source, deliveryId, {
+      status: 'processed',
+      handler: fields.handler,
+      processedAt: fields.now,
+      leaseExpiresAt: undefined,
+      ...latency,
+    });
   }
 
   async fail(source: string, deliveryId: string, error: LedgerError, now: Date, options: FailOptions = {}) {
