@@ -7,7 +7,7 @@ import { loadSources } from '../../ingress/src/providers/index.ts';
 import { readConfig } from '../../shared/src/config.ts';
 import { ConfigError, HttpError } from '../../shared/src/errors.ts';
 import { LOCAL_SOURCES, SETTINGS } from '../../shared/src/settings.ts';
-import { dlqCommand, eventsCommand, seekCommand } from './ops-commands.ts';
+import { dlqCommand, eventsCommand, seekCommand, statsCommand } from './ops-commands.ts';
 import { send } from './send.ts';
 import { UsageError } from './usage.ts';
 
@@ -43,6 +43,10 @@ commands:
 
   events list     the ledger: --status --source --event-type --resource --since --until --limit --json
   events show <deliveryId>
+
+  stats [--since <time>] [--until <time>] [--source <name>] [--json]
+                  events by status and by source over a window (default the last hour), per minute or more, the
+                  slowest sources and the dead letters waiting: the admin page's Overview; --json prints it as JSON
 
 The operations find Pub/Sub and Firestore through GOOGLE_CLOUD_PROJECT (and the emulator variables); next to a
 running \`npm start\` they find its emulators by themselves.
@@ -91,6 +95,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'dlq') return dlqCommand(rest);
   if (command === 'seek' || command === 'replay') return seekCommand(rest, command);
   if (command === 'events') return eventsCommand(rest);
+  if (command === 'stats') return statsCommand(rest);
   throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
 }
 

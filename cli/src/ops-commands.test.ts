@@ -52,3 +52,11 @@ test('without a project the operations stop with the configuration error the ser
   const run = hookpipe(['events', 'list'], {});
   assertUsageError(run, /^hookpipe: configuration is not valid:\n {2}- GOOGLE_CLOUD_PROJECT: set it to the project hookpipe runs in/);
 });
+
+test('`stats` flags are checked by the schema the admin API uses: a bad one is a usage error naming it', () => {
+  assertUsageError(hookpipe(['stats', '--since', '1h', '--until', '2h']), /^hookpipe: --since: must be before until/);
+  assertUsageError(hookpipe(['stats', '--since', '60d']), /^hookpipe: --since: the window must be at most 31 days/);
+  assertUsageError(hookpipe(['stats', '--until', 'soon']), /"soon" is not a time/);
+  assertUsageError(hookpipe(['stats', '--source', '']), /^hookpipe: --source: Too small/);
+  assertUsageError(hookpipe(['stats', '--limit', '5']), /Unknown option '--limit'/);
+});

@@ -1,4 +1,4 @@
-// `hookpipe dlq list|redrive`, `hookpipe seek --since`, `hookpipe events list|show`: thin wrappers over the same
+// `hookpipe dlq list|redrive`, `hookpipe seek --since`, `hookpipe events list|show`, `hookpipe stats`: thin wrappers over the same
 // operations the admin API serves (ops/src). Flags are checked with the operations' own schemas before anything is
 // opened, so a bad one is a usage error naming the flag (exit 2), as the admin API answers 400 naming the field.
 // The commands' first names still work: `dlq replay` is `dlq redrive`, `replay --since` is `seek --since`.
@@ -11,10 +11,12 @@ import type { DeadLetterFilter } from '../../ops/src/dead-letter-view.ts';
 import { EventQuery, findEvent, listEvents } from '../../ops/src/events.ts';
 import { ListDeadLettersRequest, RedriveRequest, SeekRequest } from '../../ops/src/requests.ts';
 import { seekSubscription } from '../../ops/src/seek.ts';
+import { computeStats, StatsQuery } from '../../ops/src/stats.ts';
 import { readConfig } from '../../shared/src/config.ts';
 import { createLogger } from '../../shared/src/logger.ts';
 import { createPubSub } from '../../shared/src/pubsub.ts';
 import { PROJECT_SETTINGS, pickSettings, projectIdOf } from '../../shared/src/settings.ts';
+import { statsReport } from './stats-report.ts';
 import { ask, parseTime, progressBar, table } from './terminal.ts';
 import { UsageError } from './usage.ts';
 
@@ -258,4 +260,20 @@ export async function eventsCommand(args: string[]): Promise<number> {
     return 0;
   }
   throw new UsageError('usage: hookpipe events list|show');
+}
+
+/** `hookpipe stats`: the admin page's Overview numbers (ops/src/stats.ts), as tables or as the Stats object (--json). */
+export async function statsCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { since: { type: 'string' }, until: { type: 'string' }, source: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  const query = checkFlags(StatsQuery, {
+    since: values.since === undefined ? undefined : parseTime(values.since),
+    until: values.until === undefined ? undefined : parseTime(values.until),
+    source: values.source,
+  });
+  const stats = await withOps((ops) => computeStats(ops.firestore, ops.config.HOOKPIPE_LEDGER_COLLECTION, ops.deadLetters, query));
+  out(values.json ? JSON.stringify(stats, null, 2) : statsReport(stats));
+  return 0;
 }

@@ -5,6 +5,10 @@
 // confirmed: a crash in between leaves a duplicate (which the ledger absorbs), never a loss. A republish keeps the
 // dead letter's ordering key, so events about one resource stay in order after a redrive. (Seeking the push
 // subscription back in time is the other way to process events again: seek.ts.)
+//
+// Each listed dead letter says when the subscription drops it (its publication plus the subscription's message
+// retention, read from the subscription once and kept), and `survey` counts the queue and finds its oldest message
+// for the stats (stats.ts) with the same bounded scan, keeping nothing but a count and a time.
 import { type PubSub, v1 } from '@google-cloud/pubsub';
 import type { google } from '@google-cloud/pubsub/build/protos/protos.js';
 import { buildRedriveAttributes } from '../../shared/src/contract.ts';
@@ -12,7 +16,7 @@ import { describeError } from '../../shared/src/errors.ts';
 import { createLimiter } from '../../shared/src/limiter.ts';
 import type { Logger } from '../../shared/src/logger.ts';
 import { type OutgoingMessage, type PublishPort, publishConfirmed } from '../../shared/src/pubsub.ts';
-import { type DeadLetterFilter, type DeadLetterView, matches, viewOf } from './dead-letter-view.ts';
+import { type DeadLetterFilter, type DeadLetterView, expiryOf, matches, viewOf } from './dead-letter-view.ts';
 import { LeasedScan, type Received, type SubscriberPort } from './leased-scan.ts';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits, viewBytes } from './scan-limits.ts';
 
@@ -34,6 +38,20 @@ export interface DeadLetterPage {
   more: boolean;
   oversizedPulls: number;
 }
+
+/** What the stats show of the queue: how many wait, and the oldest; `atLeast` when the scan stopped at its limit. */
+export interface DeadLetterSurvey {
+  depth: number;
+  atLeast: boolean;
+  oldestPublishTime?: Date | undefined;
+  /** The subscription's message retention; undefined when it could not be read (the failure is logged). */
+  retentionSeconds?: number | undefined;
+}
+
+/** Pub/Sub's default message retention of a subscription (https://cloud.google.com/pubsub/docs/subscription-properties). */
+export const DEFAULT_SUBSCRIPTION_RETENTION_SECONDS = 7 * 24 * 60 * 60;
+/** How long a retention read from the subscription is trusted before it is read again. */
+const RETENTION_TTL_MS = 10 * 60 * 1000;
 
 export interface RedriveOptions {
   filter: DeadLetterFilter;
@@ -162,13 +180,21 @@ export class DeadLetterQueue {
   readonly #republisher: PublishPort;
   readonly #limits: ScanLimits;
   readonly #logger: Logger;
+  readonly #readRetention: () => Promise<number>;
+  #retention: { at: number; seconds: number } | undefined;
 
   constructor(
     pubsub: PubSub,
     projectId: string,
     subscription: string,
     republisher: PublishPort,
-    options: { logger: Logger; limits?: Partial<ScanLimits>; client?: SubscriberPort & { close(): Promise<void> } },
+    options: {
+      logger: Logger;
+      limits?: Partial<ScanLimits>;
+      client?: SubscriberPort & { close(): Promise<void> };
+      /** How the subscription's message retention is read (seconds); by default from its metadata. */
+      readRetention?: () => Promise<number>;
+    },
   ) {
     this.#limits = { ...DEFAULT_SCAN_LIMITS, ...options.limits };
     // The generated client has the pull-and-release the handwritten one lacks, and takes the same emulator settings;
@@ -182,6 +208,55 @@ export class DeadLetterQueue {
     this.#subscription = subscription.includes('/') ? subscription : `projects/${projectId}/subscriptions/${subscription}`;
     this.#republisher = republisher;
     this.#logger = options.logger;
+    this.#readRetention =
+      options.readRetention ??
+      (async () => {
+        const [metadata] = await pubsub.subscription(this.#subscription).getMetadata({ timeout: 10_000 });
+        // Unset means Pub/Sub's default.
+        return Number(metadata.messageRetentionDuration?.seconds ?? 0) || DEFAULT_SUBSCRIPTION_RETENTION_SECONDS;
+      });
+  }
+
+  /**
+   * The dead-letter subscription's message retention, read from it at most every 10 minutes; undefined when it cannot
+   * be read (logged): a listing or a count is still worth showing without expiries.
+   */
+  async retentionSeconds(): Promise<number | undefined> {
+    if (this.#retention && Date.now() - this.#retention.at < RETENTION_TTL_MS) return this.#retention.seconds;
+    try {
+      this.#retention = { at: Date.now(), seconds: await this.#readRetention() };
+      return this.#retention.seconds;
+    } catch (error) {
+      const fields = { subscription: this.#subscription, error: describeError(error) };
+      this.#logger.warn(fields, 'the dead-letter subscription could not be read; dead letters are shown without their expiry');
+      return undefined;
+    }
+  }
+
+  /** How many dead letters (matching `filter`) wait, and the oldest's publication; nothing is kept and nothing consumed. */
+  async survey(filter: DeadLetterFilter = {}): Promise<DeadLetterSurvey> {
+    const retention = this.retentionSeconds();
+    const scan = this.#scan();
+    let depth = 0;
+    let oldest: Date | undefined;
+    try {
+      for (let batch = await scan.next(); batch; batch = await scan.next()) {
+        for (const received of batch) {
+          if (!matches(toView(received), filter)) continue;
+          depth += 1;
+          const published = toDate(received.message?.publishTime);
+          if (!oldest || published < oldest) oldest = published;
+        }
+      }
+    } finally {
+      await scan.close();
+    }
+    return {
+      depth,
+      atLeast: !scan.exhausted || scan.oversizedPulls > 0,
+      oldestPublishTime: oldest,
+      retentionSeconds: await retention,
+    };
   }
 
   async close(): Promise<void> {
@@ -194,6 +269,7 @@ export class DeadLetterQueue {
 
   /** What is in the dead-letter subscription, filtered; nothing is consumed. */
   async list(filter: DeadLetterFilter, options: ListOptions = {}): Promise<DeadLetterPage> {
+    const retention = this.retentionSeconds();
     const scan = this.#scan();
     const items: DeadLetterView[] = [];
     let bytes = 0;
@@ -223,6 +299,8 @@ export class DeadLetterQueue {
       await scan.close();
     }
     items.sort((a, b) => a.deadLetteredAt.localeCompare(b.deadLetteredAt));
+    const retentionSeconds = await retention;
+    if (retentionSeconds !== undefined) for (const item of items) item.expiresAt = expiryOf(item.publishedAt, retentionSeconds);
     const more = matched > items.length || !scan.exhausted || scan.oversizedPulls > 0;
     return { items, scanned: scan.scanned, matched, more, oversizedPulls: scan.oversizedPulls };
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildProcessorDeadLetterAttributes, buildPubSubDeadLetterAttributes } from '../../shared/src/contract.ts';
-import { matches, redriveCommand, viewOf } from './dead-letter-view.ts';
+import { expiryOf, matches, redriveCommand, viewOf } from './dead-letter-view.ts';
 
 const ours = {
   messageId: 'dl-1',
@@ -117,4 +117,10 @@ test('a redrive too big for the admin page is given as the CLI command, quoted f
       '--since 2026-11-24T10:00:00.000Z --limit 900 --rate 2.5',
   );
   assert.equal(redriveCommand({ errorClass: '$(rm -rf ~)' }), "npx hookpipe dlq redrive --error-class '$(rm -rf ~)'");
+});
+
+test('a dead letter expires its subscription retention after it reached the dead-letter topic, not after it failed', () => {
+  const view = viewOf(ours);
+  assert.equal(view.publishedAt, '2026-11-24T10:00:05.000Z');
+  assert.equal(expiryOf(view.publishedAt, 7 * 86_400), '2026-12-01T10:00:05.000Z');
 });

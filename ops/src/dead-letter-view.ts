@@ -19,6 +19,10 @@ export interface DeadLetterView {
   handler: string | undefined;
   attempts: number | undefined;
   deadLetteredAt: string;
+  /** When it reached the dead-letter topic: the subscription keeps it from then for its retention. */
+  publishedAt: string;
+  /** When the dead-letter subscription drops it unless redriven (publishedAt plus the subscription's retention). */
+  expiresAt?: string | undefined;
   replayCount: number;
   /** Kept by the dead letter and by its redrive, so events about one resource stay in order. */
   orderingKey: string | undefined;
@@ -63,12 +67,22 @@ export function viewOf(message: DeadLetterMessage, showBody = false): DeadLetter
     handler: processor.errorHandler,
     attempts: processor.errorAttempt ?? pubsubCount,
     deadLetteredAt: processor.failedAt ?? message.publishTime.toISOString(),
+    publishedAt: message.publishTime.toISOString(),
     replayCount: original.replayCount ?? 0,
     orderingKey: message.orderingKey || undefined,
     size: message.data.length,
     attributes: message.attributes,
     ...(showBody ? { body: message.data.toString('utf8') } : {}),
   };
+}
+
+/**
+ * When a subscription with this retention drops a message published then: a subscription keeps an unacked message
+ * for its messageRetentionDuration from its publication (https://cloud.google.com/pubsub/docs/subscription-properties,
+ * "Message retention duration"); leasing and releasing it, as a listing does, does not extend that.
+ */
+export function expiryOf(publishedAt: string | Date, retentionSeconds: number): string {
+  return new Date(new Date(publishedAt).getTime() + retentionSeconds * 1000).toISOString();
 }
 
 export function matches(view: DeadLetterView, filter: DeadLetterFilter): boolean {
