@@ -98,3 +98,15 @@ resource "google_cloud_run_v2_service_iam_member" "public_ingress" {
   role     = "roles/run.invoker"
   member   = "allUsers"
 }
+
+# With tracing on, each service writes its spans to Cloud Trace with its own account (shared/src/tracing-sdk.ts);
+# roles/cloudtrace.agent holds cloudtrace.traces.patch (https://cloud.google.com/trace/docs/iam).
+resource "google_project_iam_member" "services_write_traces" {
+  for_each = var.tracing == "cloud-trace" ? {
+    ingress   = google_service_account.ingress.member
+    processor = google_service_account.processor.member
+  } : {}
+  project = var.project_id
+  role    = "roles/cloudtrace.agent"
+  member  = each.value
+}

@@ -55,6 +55,10 @@ resource "google_cloud_run_v2_service" "ingress" {
         name  = "HOOKPIPE_CONCURRENCY"
         value = tostring(var.ingress_concurrency)
       }
+      env {
+        name  = "HOOKPIPE_TRACING"
+        value = var.tracing
+      }
       dynamic "env" {
         for_each = var.sources
         content {
@@ -145,6 +149,7 @@ resource "google_cloud_run_v2_service" "processor" {
           HOOKPIPE_MAX_DELIVERY_ATTEMPTS    = tostring(local.max_delivery_attempts)
           HOOKPIPE_ACK_DEADLINE_SECONDS     = tostring(local.ack_deadline_seconds)
           HOOKPIPE_LEDGER_COLLECTION        = local.ledger_collection
+          HOOKPIPE_TRACING                  = var.tracing
         }
         content {
           name  = env.key

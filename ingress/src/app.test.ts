@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import Stripe from 'stripe';
+import { TRACE_ATTRIBUTE } from '../../shared/src/contract.ts';
 import { HttpError } from '../../shared/src/errors.ts';
 import { createLogger } from '../../shared/src/logger.ts';
+import { WebhookLine } from '../../shared/src/metric-lines.ts';
 import { createIngressApp, type IngressDeps } from './app.ts';
 import { parseSources } from './providers/index.ts';
 import type { BoundedPublisher, OutgoingMessage } from './publisher.ts';
@@ -53,7 +56,8 @@ test('a verified webhook is published byte for byte with its attributes, then an
   assert.deepEqual(await response.json(), { messageId: '1', deliveryId: 'evt_123' });
   assert.equal(published.length, 1);
   assert.equal(published[0]!.data.toString(), body);
-  assert.deepEqual(published[0]!.attributes, {
+  const { [TRACE_ATTRIBUTE]: traceparent, ...attributes } = published[0]!.attributes;
+  assert.deepEqual(attributes, {
     source: 'stripe',
     provider: 'stripe',
     deliveryId: 'evt_123',
@@ -61,6 +65,8 @@ test('a verified webhook is published byte for byte with its attributes, then an
     receivedAt: '2025-11-13T02:13:20.000Z',
     contentType: 'application/json',
   });
+  // No trace header came: a new trace, not sampled.
+  assert.match(traceparent!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
   assert.equal(published[0]!.orderingKey, 'pi_42');
 });
 
@@ -207,7 +213,7 @@ test('health answers 200; readiness follows the Pub/Sub check', async () => {
 });
 
 test('log lines carry severity, httpRequest and the trace in the shape Cloud Logging reads', async () => {
-  const { app, lines } = harness({ projectId: 'proj' });
+  const { app, lines, published } = harness({ projectId: 'proj', level: 'info' });
   await app.request('/webhooks/stripe', {
     method: 'POST',
     body,
@@ -219,9 +225,11 @@ test('log lines carry severity, httpRequest and the trace in the shape Cloud Log
     },
   });
   const entry = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
-  assert.equal(entry.severity, 'DEBUG');
+  assert.equal(entry.severity, 'INFO');
   assert.equal(entry.message, 'webhook accepted');
   assert.equal(entry['logging.googleapis.com/trace'], 'projects/proj/traces/105445aa7843bc8bf206b12000100000');
+  assert.equal(entry['logging.googleapis.com/spanId'], '0000000000000001');
+  assert.equal(entry['logging.googleapis.com/trace_sampled'], true);
   assert.deepEqual(Object.keys(entry.httpRequest as object).sort(), [
     'latency',
     'requestMethod',
@@ -232,13 +240,84 @@ test('log lines carry severity, httpRequest and the trace in the shape Cloud Log
   ]);
   assert.equal(entry.deliveryId, 'evt_123');
   assert.equal(entry.messageId, '1');
+  // The message continues that trace, its parent the span Cloud Run named.
+  assert.equal(published[0]!.attributes[TRACE_ATTRIBUTE], '00-105445aa7843bc8bf206b12000100000-0000000000000001-01');
 });
 
-test('at the default level accepted webhooks are not logged (Cloud Run logs every request), refusals are', async () => {
+const webhookLines = (lines: string[]) =>
+  lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.event === 'webhook');
+
+test('every request to /webhooks/<source> writes one metric line (WebhookLine) at the default level, by outcome', async () => {
   const { app, lines } = harness({ level: 'info' });
-  assert.equal((await app.request('/webhooks/stripe', post('/webhooks/stripe', body, stripeHeaders(body)))).status, 202);
-  assert.equal(lines.length, 0);
-  assert.equal((await app.request('/webhooks/stripe', post('/webhooks/stripe', body, stripeHeaders(body, 'whsec_other')))).status, 401);
-  assert.equal(lines.length, 1);
-  assert.equal((JSON.parse(lines[0]!) as { severity: string }).severity, 'WARNING');
+  const send = (path: string, payload: string, headers: Record<string, string>) => app.request(path, post(path, payload, headers));
+  assert.equal((await send('/webhooks/stripe', body, stripeHeaders(body))).status, 202);
+  assert.equal((await send('/webhooks/stripe', body, stripeHeaders(body, 'whsec_other'))).status, 401);
+  assert.equal((await send('/webhooks/stranger-made-this-up', '{}', {})).status, 404);
+  assert.equal((await send('/webhooks/a/b', '{}', {})).status, 404);
+  assert.equal((await app.request('/webhooks/wa?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=1')).status, 200);
+  const deferred = harness({ level: 'info', fail: new HttpError('overloaded', 'at capacity', { retryAfterSeconds: 1 }) });
+  assert.equal((await deferred.app.request('/webhooks/stripe', post('', body, stripeHeaders(body)))).status, 503);
+  const failed = harness({ level: 'info', fail: new HttpError('unavailable', 'Pub/Sub refused', { retryAfterSeconds: 5 }) });
+  assert.equal((await failed.app.request('/webhooks/stripe', post('', body, stripeHeaders(body)))).status, 503);
+
+  const written = [...webhookLines(lines), ...webhookLines(deferred.lines), ...webhookLines(failed.lines)];
+  const parsed = written.map((entry) => WebhookLine.parse(entry));
+  assert.deepEqual(
+    parsed.map(({ outcome, source, code, deliveryId, messageId }) => ({ outcome, source, code, deliveryId, messageId })),
+    [
+      { outcome: 'accepted', source: 'stripe', code: undefined, deliveryId: 'evt_123', messageId: '1' },
+      { outcome: 'refused', source: 'stripe', code: 'unauthorized', deliveryId: undefined, messageId: undefined },
+      // A name no source has is never written as `source`: it would be a metric label a stranger could multiply.
+      { outcome: 'refused', source: undefined, code: 'not_found', deliveryId: undefined, messageId: undefined },
+      { outcome: 'refused', source: undefined, code: 'not_found', deliveryId: undefined, messageId: undefined },
+      { outcome: 'handshake', source: 'wa', code: undefined, deliveryId: undefined, messageId: undefined },
+      { outcome: 'deferred', source: 'stripe', code: 'overloaded', deliveryId: 'evt_123', messageId: undefined },
+      { outcome: 'failed', source: 'stripe', code: 'unavailable', deliveryId: 'evt_123', messageId: undefined },
+    ],
+  );
+  assert.deepEqual(
+    written.map((entry) => entry.severity),
+    ['INFO', 'WARNING', 'WARNING', 'WARNING', 'INFO', 'WARNING', 'ERROR'],
+  );
+  for (const line of [...lines, ...deferred.lines, ...failed.lines]) assert.doesNotMatch(line, /"source":"stranger/);
+});
+
+test('a traceparent is continued; a forged or malformed one is never reflected, and X-Cloud-Trace-Context stands in', async () => {
+  const { app, lines, published } = harness({ projectId: 'proj' });
+  const send = (headers: Record<string, string>) => app.request('/webhooks/stripe', post('', body, { ...stripeHeaders(body), ...headers }));
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  await send({ traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+  assert.equal(published[0]!.attributes[TRACE_ATTRIBUTE], `00-${traceId}-00f067aa0ba902b7-01`);
+  const forged = `00-${traceId}-00f067aa0ba902b7-01","severity":"CRITICAL`;
+  await send({ traceparent: forged });
+  await send({ traceparent: `00-${traceId.toUpperCase()}-00f067aa0ba902b7-01`, 'x-cloud-trace-context': `${traceId}/255;o=0` });
+  const [, second, third] = published.map((message) => message.attributes[TRACE_ATTRIBUTE]!);
+  assert.doesNotMatch(second!, new RegExp(traceId));
+  assert.match(second!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+  assert.equal(third, `00-${traceId}-00000000000000ff-00`);
+  for (const line of lines) assert.doesNotMatch(line, /CRITICAL/);
+  const traces = webhookLines(lines).map((entry) => entry['logging.googleapis.com/trace']);
+  assert.deepEqual([traces[0], traces[2]], [`projects/proj/traces/${traceId}`, `projects/proj/traces/${traceId}`]);
+});
+
+test('with a tracer, the request has a span, child of the incoming one, whose context the message carries', async () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const { app, published, lines } = harness({ projectId: 'proj', tracer: provider.getTracer('test') });
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const response = await app.request(
+    '/webhooks/stripe',
+    post('', body, { ...stripeHeaders(body), traceparent: `00-${traceId}-00f067aa0ba902b7-01` }),
+  );
+  assert.equal(response.status, 202);
+  const [span] = exporter.getFinishedSpans();
+  assert.equal(span?.spanContext().traceId, traceId);
+  assert.equal(span?.parentSpanContext?.spanId, '00f067aa0ba902b7');
+  assert.equal(span?.attributes['hookpipe.outcome'], 'accepted');
+  assert.equal(span?.attributes['hookpipe.source'], 'stripe');
+  const spanId = span!.spanContext().spanId;
+  assert.equal(published[0]!.attributes[TRACE_ATTRIBUTE], `00-${traceId}-${spanId}-01`);
+  const line = webhookLines(lines)[0]!;
+  assert.equal(line['logging.googleapis.com/spanId'], spanId);
+  await provider.shutdown();
 });

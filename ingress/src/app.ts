@@ -3,10 +3,15 @@
 
 import { rootCertificates } from 'node:tls';
 import type { HttpBindings } from '@hono/node-server';
+import type { Tracer } from '@opentelemetry/api';
 import { type Context, Hono } from 'hono';
-import { HttpError } from '../../shared/src/errors.ts';
+import { buildTraceAttribute } from '../../shared/src/contract.ts';
+import { type ErrorCode, HttpError } from '../../shared/src/errors.ts';
 import { errorHandler, notFoundHandler } from '../../shared/src/http.ts';
-import { type Logger, traceField } from '../../shared/src/logger.ts';
+import { type Logger, traceLogFields } from '../../shared/src/logger.ts';
+import type { WebhookLine, WebhookOutcome } from '../../shared/src/metric-lines.ts';
+import { incomingTrace, type TraceContext } from '../../shared/src/trace-context.ts';
+import { endSpan, runInSpan, SpanKind, startSpan } from '../../shared/src/tracing.ts';
 import { readIncoming, readRequest } from './body.ts';
 import { type BodyBudget, type BodyHold, UNBOUNDED_HOLD } from './body-budget.ts';
 import { handshake, ingest, type PreparedSource, planKeys, prepareSources, signedUrl } from './ingest.ts';
@@ -40,9 +45,32 @@ export interface IngressDeps {
   fetch?: typeof fetch;
   /** The trust anchors those certificates must chain to, PEM: Node's root CAs unless given (tests give a local CA). */
   trustedCertificates?: readonly string[];
+  /** HOOKPIPE_TRACING=cloud-trace: a span around each webhook request. Without it, no span, and no tracing code runs. */
+  tracer?: Tracer | undefined;
 }
 
-type Env = { Bindings: Partial<HttpBindings>; Variables: { log: Record<string, unknown>; headers: HeaderReader; bodyHold: BodyHold } };
+type Env = {
+  Bindings: Partial<HttpBindings>;
+  Variables: { log: Record<string, unknown>; headers: HeaderReader; bodyHold: BodyHold; trace: TraceContext };
+};
+
+/**
+ * What became of a request to /webhooks/<source>, for its log line (shared/src/metric-lines.ts): by its status, and for
+ * a 503 by whether the provider is meant to retry it (shutting down, at capacity) or the publish failed.
+ */
+export function webhookOutcome(status: number, code: ErrorCode | undefined, messageId: unknown): WebhookOutcome {
+  if (status >= 500) return code === 'shutting_down' || code === 'overloaded' ? 'deferred' : 'failed';
+  if (status >= 400) return 'refused';
+  return messageId === undefined ? 'handshake' : 'accepted';
+}
+
+const WEBHOOK_MESSAGES: Record<WebhookOutcome, string> = {
+  accepted: 'webhook accepted',
+  handshake: 'webhook answered',
+  refused: 'webhook refused',
+  deferred: 'webhook deferred',
+  failed: 'webhook not accepted',
+};
 
 /** Node's header object read in place: building a web Headers for every request costs more than the lookups. */
 function nodeHeaders(headers: Record<string, string | string[] | undefined>): HeaderReader {
@@ -97,37 +125,65 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
   app.use('*', async (c, next) => {
     const started = performance.now();
     const headers = c.env?.incoming ? nodeHeaders(c.env.incoming.headers) : c.req.raw.headers;
+    const path = c.req.path;
     c.set('log', {});
     c.set('headers', headers);
-    await next();
+    if (path === '/healthz' || path === '/readyz') {
+      await next();
+      if (deps.isShuttingDown?.()) c.res.headers.set('connection', 'close');
+      return;
+    }
+    // Every request has a trace (a header parse); with tracing on, a webhook's span continues it, and the message
+    // carries the span's context (set by the route below from c.get('trace')).
+    const webhook = path.startsWith('/webhooks/');
+    const incoming = incomingTrace(headers);
+    const active =
+      webhook && deps.tracer
+        ? startSpan(deps.tracer, `${c.req.method} /webhooks/:source`, SpanKind.SERVER, incoming, {
+            'http.request.method': c.req.method,
+            'http.route': '/webhooks/:source',
+          })
+        : undefined;
+    const trace = active?.trace ?? incoming;
+    c.set('trace', trace);
+    if (active) await runInSpan(active, next);
+    else await next();
     // While shutting down, keep-alive clients are told to go, so the server can close.
     if (deps.isShuttingDown?.()) c.res.headers.set('connection', 'close');
     const status = c.res.status;
     const fields = c.get('log');
-    const path = c.req.path;
-    if (path === '/healthz' || path === '/readyz') return;
-    // Accepted webhooks are logged at debug: Cloud Run logs every request, and the processor logs every delivery
-    // with its delivery and message ids. Refusals and failures are always logged.
-    if (status < 300 && !deps.logger.isLevelEnabled('debug')) return;
     // Query strings stay out of the logs: Meta's handshake carries its verify token there.
-    const entry = {
-      httpRequest: {
-        requestMethod: c.req.method,
-        requestUrl: path,
-        status,
-        latency: `${((performance.now() - started) / 1000).toFixed(6)}s`,
-        userAgent: headers.get('user-agent') ?? undefined,
-        requestSize: headers.get('content-length') ?? undefined,
-      },
-      ...traceField(headers, deps.projectId),
-      ...fields,
+    const httpRequest = {
+      requestMethod: c.req.method,
+      requestUrl: path,
+      status,
+      latency: `${((performance.now() - started) / 1000).toFixed(6)}s`,
+      userAgent: headers.get('user-agent') ?? undefined,
+      requestSize: headers.get('content-length') ?? undefined,
     };
-    // A 503 the provider retries by design (shutting down, at capacity) is a warning; a failed publish is an error.
-    const expected = fields.code === 'shutting_down' || fields.code === 'overloaded';
-    if (status >= 500 && !expected) deps.logger.error(entry, 'webhook not accepted');
-    else if (status >= 500) deps.logger.warn(entry, 'webhook deferred');
-    else if (status >= 400) deps.logger.warn(entry, 'webhook refused');
-    else deps.logger.debug(entry, status === 202 ? 'webhook accepted' : 'webhook answered');
+    const traceFields = traceLogFields(deps.projectId, trace);
+    if (!webhook) {
+      // Not a webhook URL: only refusals are said (a 404 for a stranger's probing).
+      deps.logger.warn({ httpRequest, ...traceFields, ...fields }, 'request refused');
+      return;
+    }
+    // One line for every request to /webhooks/<source>, whatever became of it: the metrics count these
+    // (shared/src/metric-lines.ts). `source` is in `fields` only for a configured source, so a stranger's made-up
+    // names never become a metric label.
+    const outcome = webhookOutcome(status, fields.code as ErrorCode | undefined, fields.messageId);
+    const line: WebhookLine = { event: 'webhook', outcome };
+    const entry = { ...line, httpRequest, ...traceFields, ...fields };
+    if (outcome === 'failed') deps.logger.error(entry, WEBHOOK_MESSAGES[outcome]);
+    else if (outcome === 'refused' || outcome === 'deferred') deps.logger.warn(entry, WEBHOOK_MESSAGES[outcome]);
+    else deps.logger.info(entry, WEBHOOK_MESSAGES[outcome]);
+    if (active) {
+      const spanAttributes: Record<string, string | number> = { 'http.response.status_code': status, 'hookpipe.outcome': outcome };
+      if (typeof fields.source === 'string') spanAttributes['hookpipe.source'] = fields.source;
+      if (typeof fields.code === 'string') spanAttributes['hookpipe.code'] = fields.code;
+      if (typeof fields.deliveryId === 'string') spanAttributes['hookpipe.delivery_id'] = fields.deliveryId;
+      if (typeof fields.messageId === 'string') spanAttributes['messaging.message.id'] = fields.messageId;
+      endSpan(active, spanAttributes, outcome === 'failed');
+    }
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -211,6 +267,8 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
     }
     log.deliveryId = outcome.deliveryId;
     log.eventType = outcome.eventType;
+    // The message continues the request's trace: the processor's lines and span join it (shared/src/contract.ts).
+    Object.assign(outcome.message.attributes, buildTraceAttribute(c.get('trace')));
     const messageId = await deps.publisher.publish(outcome.message);
     log.messageId = messageId;
     // Only now that Pub/Sub confirmed: a provider that asks for an answer of its own (Adyen's `[accepted]`) gets it.
@@ -219,7 +277,12 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
     return c.json({ messageId, deliveryId: outcome.deliveryId }, 202);
   });
 
-  app.notFound(notFoundHandler('no such route; webhooks go to POST /webhooks/<source>'));
+  const notFound = notFoundHandler<Env>('no such route; webhooks go to POST /webhooks/<source>');
+  // Said in the request's log line like every other refusal, so that a 404 under /webhooks/ is counted by its code.
+  app.notFound((c) => {
+    c.get('log').code = 'not_found';
+    return notFound(c);
+  });
   // The error goes into the request's log line, written by the first middleware.
   app.onError(errorHandler((entry, c) => Object.assign(c.get('log'), entry)));
 

@@ -10,6 +10,7 @@ import { describeError } from '../../shared/src/errors.ts';
 import { createLogger } from '../../shared/src/logger.ts';
 import { createPubSub, openPublishRpc } from '../../shared/src/pubsub.ts';
 import { closeServer, runService, shutdownWatchdog } from '../../shared/src/shutdown.ts';
+import { readTracingMode, startTracing, type TracingOptions } from '../../shared/src/tracing.ts';
 import { createIngressApp } from './app.ts';
 import { type AdaptiveBatcher, createAdaptiveBatcher, UNKEYED_RPC_SLOTS } from './batching.ts';
 import { checkBudgetFitsSources, createBodyBudget } from './body-budget.ts';
@@ -31,12 +32,19 @@ export function openIngressTopic(pubsub: PubSub, config: IngressConfig): { batch
   return { batcher, close: publish.close };
 }
 
-export async function startIngress(env: NodeJS.ProcessEnv = process.env) {
+export interface IngressOverrides {
+  /** Tests read the spans from memory. */
+  spanExporter?: TracingOptions['exporter'];
+}
+
+export async function startIngress(env: NodeJS.ProcessEnv = process.env, overrides: IngressOverrides = {}) {
   const config = readIngressConfig(env);
+  const tracingMode = readTracingMode(env);
   const sources = loadSources(config.HOOKPIPE_SOURCES, env);
   checkBudgetFitsSources(config.bodyBudget, sources);
   const bodyBudget = createBodyBudget(config.bodyBudget);
   const logger = createLogger({ service: 'ingress', level: config.LOG_LEVEL });
+  const tracing = await startTracing(tracingMode, { service: 'ingress', projectId: config.projectId, exporter: overrides.spanExporter });
   const pubsub = createPubSub(config.projectId);
   const outgoing = openIngressTopic(pubsub, config);
   const publisher = createBoundedPublisher(outgoing.batcher, { ...config.shedding, timeoutMs: config.HOOKPIPE_PUBLISH_TIMEOUT_MS });
@@ -65,6 +73,7 @@ export async function startIngress(env: NodeJS.ProcessEnv = process.env) {
     // against Node's bundled root CAs.
     fetch: globalThis.fetch,
     trustedCertificates: rootCertificates,
+    tracer: tracing?.tracer,
   });
 
   const server = await new Promise<Server>((resolve) => {
@@ -84,6 +93,7 @@ export async function startIngress(env: NodeJS.ProcessEnv = process.env) {
       topic: config.HOOKPIPE_TOPIC,
       bodyBudget: config.bodyBudget,
       shedding: config.shedding,
+      tracing: tracingMode,
     },
     'ingress listening',
   );
@@ -96,6 +106,8 @@ export async function startIngress(env: NodeJS.ProcessEnv = process.env) {
     await closeServer(server, () => publisher.drain());
     await outgoing.close();
     await pubsub.close();
+    // The spans of the last requests, exported before the instance goes.
+    await tracing?.shutdown().catch((error: unknown) => logger.warn({ error: describeError(error) }, 'spans not exported at shutdown'));
     stopWatchdog();
     logger.info('ingress stopped');
     logger.flush();

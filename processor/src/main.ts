@@ -17,6 +17,7 @@ import { createLogger, type Logger } from '../../shared/src/logger.ts';
 import { createPubSub, openTopic } from '../../shared/src/pubsub.ts';
 import { type DetectedProject, requireProjectId } from '../../shared/src/settings.ts';
 import { abortAfter, closeServer, drainDeadlineMs, runService, shutdownWatchdog } from '../../shared/src/shutdown.ts';
+import { readTracingMode, startTracing, type TracingOptions } from '../../shared/src/tracing.ts';
 import { createAdminApp } from './admin/api.ts';
 import { createProcessorApp } from './app.ts';
 import { readProcessorConfig, type SubscriptionSettings, subscriptionSettings } from './config.ts';
@@ -40,6 +41,8 @@ export interface ProcessorOverrides {
   forceReplay?: DeliveryDeps['forceReplay'];
   /** Tests read the delivery log lines. */
   logger?: Logger;
+  /** Tests read the spans from memory. */
+  spanExporter?: TracingOptions['exporter'];
 }
 
 /**
@@ -85,6 +88,7 @@ async function projectOf(configured: string | undefined, pubsub: PubSub): Promis
 export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overrides: ProcessorOverrides = {}) {
   // The environment is checked before anything is opened; then again with what the subscription says.
   const fromEnv = readProcessorConfig(env);
+  const tracingMode = readTracingMode(env);
   const logger = overrides.logger ?? createLogger({ service: 'processor', level: fromEnv.LOG_LEVEL });
   const pubsub = createPubSub(fromEnv.projectId);
   let config = fromEnv;
@@ -105,6 +109,8 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
     logger.warn(drift, `${drift.variable} differs from the push subscription's; the subscription's value is used`);
   }
   const firestore = new Firestore({ projectId });
+  // Before the handlers load, so that a handlers module taking its tracer at load time gets the registered one.
+  const tracing = await startTracing(tracingMode, { service: 'processor', projectId, exporter: overrides.spanExporter });
   const deadLetterTopic = openTopic(pubsub, config.HOOKPIPE_DEAD_LETTER_TOPIC, {
     timeoutMs: 10_000,
     batchMaxMessages: 100,
@@ -160,7 +166,17 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
   const limiter = createLimiter(config.HOOKPIPE_MAX_CONCURRENT_DELIVERIES);
   const ops = opsConfig && openOps(opsConfig, pubsub, firestore, logger);
   const admin = ops && createAdminApp(ops, logger);
-  const app = createProcessorApp({ delivery, logger, limiter, verifyPush, ready, isShuttingDown: () => shuttingDown, admin });
+  const app = createProcessorApp({
+    delivery,
+    logger,
+    limiter,
+    verifyPush,
+    ready,
+    isShuttingDown: () => shuttingDown,
+    admin,
+    projectId,
+    tracer: tracing?.tracer,
+  });
 
   const server = await new Promise<Server>((resolveServer) => {
     const s = serve({ fetch: app.fetch, port: config.PORT }, () => resolveServer(s as Server)) as Server;
@@ -168,7 +184,10 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  logger.info({ port, handlers: handlers.map((h) => h.name), pushAuth: config.HOOKPIPE_PUSH_AUTH, timing }, 'processor listening');
+  logger.info(
+    { port, handlers: handlers.map((h) => h.name), pushAuth: config.HOOKPIPE_PUSH_AUTH, timing, tracing: tracingMode },
+    'processor listening',
+  );
 
   /**
    * Within HOOKPIPE_SHUTDOWN_TIMEOUT_MS (under Cloud Run's 10 s to SIGKILL): no new connections; deliveries under
@@ -188,6 +207,8 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
     await deadLetterTopic.flush();
     await ops?.close();
     await Promise.all([pubsub.close(), firestore.terminate()]);
+    // The spans of the last deliveries, exported before the instance goes.
+    await tracing?.shutdown().catch((error: unknown) => logger.warn({ error: describeError(error) }, 'spans not exported at shutdown'));
     stopWatchdog();
     logger.info('processor stopped');
     logger.flush();

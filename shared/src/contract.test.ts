@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { STRIPE_MESSAGE } from '../../test/support/messages.ts';
 import {
@@ -6,6 +7,7 @@ import {
   buildProcessorDeadLetterAttributes,
   buildPubSubDeadLetterAttributes,
   buildRedriveAttributes,
+  buildTraceAttribute,
   MAX_ATTRIBUTE_BYTES,
   type MessageAttributes,
   type ProcessorDeadLetterAttributes,
@@ -13,7 +15,10 @@ import {
   PubSubDeadLetterAttributes,
   parseDeadLetterAttributes,
   parseMessageAttributes,
+  parseReceivedAt,
   parseRedriveAttributes,
+  parseTraceAttribute,
+  TRACE_ATTRIBUTE,
 } from './contract.ts';
 
 const message: MessageAttributes = STRIPE_MESSAGE;
@@ -98,4 +103,31 @@ test('a redrive carries the original attributes, without the dead-letter ones, w
     [],
   );
   assert.ok(parseMessageAttributes(redriven).success, 'what goes back is a message the processor takes');
+});
+
+test("the trace attribute has the name @google-cloud/pubsub's OpenTelemetry support reads, so its subscribers continue the trace", () => {
+  const library = createRequire(import.meta.url)('@google-cloud/pubsub/build/src/telemetry-tracing.js') as { modernAttributeName: string };
+  assert.equal(TRACE_ATTRIBUTE, library.modernAttributeName);
+});
+
+test('the trace attribute: built from a context, read back; a broken one reads as absent and never breaks the message', () => {
+  const trace = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', sampled: true };
+  const attributes = { ...buildMessageAttributes(message), ...buildTraceAttribute(trace) };
+  assert.equal(attributes[TRACE_ATTRIBUTE], '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+  assert.deepEqual(parseTraceAttribute(attributes), trace);
+  assert.equal(parseMessageAttributes(attributes).data?.[TRACE_ATTRIBUTE], attributes[TRACE_ATTRIBUTE]);
+  const broken = { ...attributes, [TRACE_ATTRIBUTE]: 'not-a-traceparent' };
+  assert.equal(parseTraceAttribute(broken), undefined);
+  const parsed = parseMessageAttributes(broken);
+  assert.ok(parsed.success, 'a broken trace does not dead-letter the event');
+  assert.equal(parsed.data[TRACE_ATTRIBUTE], undefined);
+  // A dead letter keeps it and a redrive sends it back: the redriven delivery's lines join the webhook's trace.
+  const redriven = buildRedriveAttributes({ ...attributes, ...buildProcessorDeadLetterAttributes(reasons) }, new Date());
+  assert.equal(redriven[TRACE_ATTRIBUTE], attributes[TRACE_ATTRIBUTE]);
+});
+
+test('receivedAt read as a time, or not at all', () => {
+  assert.equal(parseReceivedAt(buildMessageAttributes(message)), Date.parse(message.receivedAt));
+  assert.equal(parseReceivedAt({ receivedAt: 'yesterday' }), undefined);
+  assert.equal(parseReceivedAt({}), undefined);
 });

@@ -12,6 +12,7 @@
 // Attributes are read through these schemas, never by spelling a key elsewhere.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { formatTraceparent, parseTraceparent, type TraceContext } from './trace-context.ts';
 
 /** Pub/Sub's limit on an attribute value. */
 export const MAX_ATTRIBUTE_BYTES = 1024;
@@ -76,6 +77,24 @@ export function parseRedriveAttributes(attributes: Record<string, string>): { re
 
 // ---- Message: what the ingress sets on every message ------------------------------------------------------------
 
+/**
+ * The attribute carrying the webhook's trace context, a W3C traceparent (shared/src/trace-context.ts). The name is the
+ * one @google-cloud/pubsub's OpenTelemetry support injects on publish and extracts on receipt (`googclient_` and the
+ * W3C propagator's `traceparent` key: its build/src/telemetry-tracing.js, `modernAttributeName`;
+ * https://cloud.google.com/pubsub/docs/open-telemetry-tracing), so that a pull subscriber using that client with
+ * tracing on continues the webhook's trace instead of starting one of its own. The ingress publishes through its own
+ * batcher, not the client's publish, so the client never overwrites it; the processor's dead-letter publish goes
+ * through the client, whose tracing is off (it would replace the attribute with its own publish span's context).
+ */
+export const TRACE_ATTRIBUTE = 'googclient_traceparent';
+
+/** A traceparent that is not strictly valid reads as absent: a broken trace never costs an event its delivery. */
+const traceparent = z
+  .string()
+  .refine((value) => parseTraceparent(value) !== undefined)
+  .optional()
+  .catch(undefined);
+
 export const MessageAttributes = z
   .object({
     source: z.string().min(1),
@@ -84,6 +103,7 @@ export const MessageAttributes = z
     eventType: z.string().min(1).optional(),
     receivedAt: time,
     contentType: z.string().optional(),
+    [TRACE_ATTRIBUTE]: traceparent,
     ...RedriveAttributes.shape,
   })
   // Pub/Sub adds its own (the dead-letter attributes) and a redrive adds its; they pass through untouched.
@@ -92,6 +112,21 @@ export type MessageAttributes = z.output<typeof MessageAttributes>;
 
 export const buildMessageAttributes = (attributes: MessageAttributes): Record<string, string> => toPubSubAttributes(attributes);
 export const parseMessageAttributes = (attributes: Record<string, string>) => MessageAttributes.safeParse(attributes);
+
+/** The trace attribute of a context (the ingress adds it to every message it publishes). */
+export const buildTraceAttribute = (trace: TraceContext): { [TRACE_ATTRIBUTE]: string } => ({
+  [TRACE_ATTRIBUTE]: formatTraceparent(trace),
+});
+
+/** The trace a message carries, if its attribute is a valid traceparent; read on its own, whatever the others say. */
+export const parseTraceAttribute = (attributes: Record<string, string>): TraceContext | undefined =>
+  parseTraceparent(attributes[TRACE_ATTRIBUTE]);
+
+/** When the ingress received the message (ms since the epoch), if its attribute parses. */
+export function parseReceivedAt(attributes: Record<string, string>): number | undefined {
+  const parsed = MessageAttributes.shape.receivedAt.safeParse(attributes.receivedAt);
+  return parsed.success ? Date.parse(parsed.data) : undefined;
+}
 
 // ---- Dead letters: the processor's reasons, and Pub/Sub's own ---------------------------------------------------
 

@@ -1,7 +1,9 @@
-// Structured logs in the shape Cloud Logging reads from stdout: `severity`, `message`, `httpRequest` and
-// `logging.googleapis.com/trace`. Bodies, secrets and header objects are never passed to the logger (the tests
-// check the lines); pino's redaction is not used, as it costs every line a pass over its paths.
+// Structured logs in the shape Cloud Logging reads from stdout: `severity`, `message`, `httpRequest` and the trace
+// fields (`logging.googleapis.com/trace`, `/spanId`, `/trace_sampled`). Bodies, secrets and header objects are never
+// passed to the logger (the tests check the lines); pino's redaction is not used, as it costs every line a pass over
+// its paths.
 import { type Logger, pino } from 'pino';
+import type { TraceContext } from './trace-context.ts';
 
 export type { Logger };
 
@@ -29,14 +31,23 @@ export function createLogger(options: { service: string; level?: string; destina
   );
 }
 
+/** The trace fields of a log line, as Cloud Logging reads them from a JSON line on stdout. */
+export interface TraceLogFields {
+  'logging.googleapis.com/trace'?: string;
+  'logging.googleapis.com/spanId'?: string;
+  'logging.googleapis.com/trace_sampled'?: boolean;
+}
+
 /**
- * The trace field Cloud Logging uses to group a request's lines, from `traceparent` or Cloud Run's
- * `X-Cloud-Trace-Context`; undefined when no project is known or no header came.
+ * The fields that put a line in its trace (https://cloud.google.com/logging/docs/structured-logging, "Special JSON
+ * fields in messages"): the trace as `projects/<project>/traces/<id>`, the span when the line belongs to one, and
+ * whether the trace was sampled. Cloud Logging shows lines with one trace together, the ingress's and the
+ * processor's alike. None without a project, which the trace's name needs.
  */
-export function traceField(headers: { get(name: string): string | null }, projectId: string | undefined): Record<string, string> {
-  if (!projectId) return {};
-  const traceparent = headers.get('traceparent');
-  let traceId = traceparent ? /^[0-9a-f]{2}-([0-9a-f]{32})-/.exec(traceparent)?.[1] : undefined;
-  if (!traceId) traceId = /^([0-9a-f]{32})/i.exec(headers.get('x-cloud-trace-context') ?? '')?.[1];
-  return traceId ? { 'logging.googleapis.com/trace': `projects/${projectId}/traces/${traceId}` } : {};
+export function traceLogFields(projectId: string | undefined, trace: TraceContext | undefined): TraceLogFields {
+  if (!projectId || !trace) return {};
+  const fields: TraceLogFields = { 'logging.googleapis.com/trace': `projects/${projectId}/traces/${trace.traceId}` };
+  if (trace.spanId) fields['logging.googleapis.com/spanId'] = trace.spanId;
+  fields['logging.googleapis.com/trace_sampled'] = trace.sampled;
+  return fields;
 }

@@ -50,6 +50,8 @@ export const SETTINGS = {
   /** Set by Cloud Run in every container (https://cloud.google.com/run/docs/container-contract). */
   K_SERVICE: envString().optional(),
   LOG_LEVEL: logLevel,
+  /** Both services: spans to Cloud Trace (shared/src/tracing.ts); off, the OpenTelemetry SDK is not even loaded. */
+  HOOKPIPE_TRACING: z.enum(['off', 'cloud-trace']).default('off'),
 
   // ---- Names shared by the services and the operations (shared/src/topology.ts has the topology's own)
   HOOKPIPE_TOPIC: envString().default(TOPOLOGY.topic),
