@@ -1,10 +1,11 @@
 // Meta's verify token travels in the query string of its handshake, and Cloud Run's request logs keep the full URL:
 // infra/logging.tf excludes those entries from stored logs. Terraform cannot run here, so the exclusion's filter is
-// evaluated against log entries shaped as Cloud Run writes them (LogEntry: logName, resource, httpRequest), with
-// the two operators it uses: `=` equality and `:` substring, case-insensitive
-// (https://cloud.google.com/logging/docs/view/logging-query-language).
+// evaluated against log entries shaped as Cloud Run writes them (LogEntry: logName, resource, httpRequest) by the
+// evaluator of the Logging query language the metrics' tests use too (test/support/logging-query.ts), which throws on
+// anything outside the subset it knows.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import { type LogEntry, matcher } from '../test/support/logging-query.ts';
 import { readTerraform, resource, type Terraform } from '../test/support/terraform.ts';
 
 let tf: Terraform;
@@ -12,29 +13,10 @@ before(async () => {
   tf = await readTerraform('infra');
 });
 
-type Entry = Record<string, unknown>;
-
-/** The filter as a list of clauses joined by AND; anything else it might grow fails here rather than in production. */
-function matcher(filter: string): (entry: Entry) => boolean {
-  const clauses = filter
-    .trim()
-    .split(/\s+AND\s+/)
-    .map((clause) => {
-      const match = /^([A-Za-z_.]+)(=|:)"([^"]*)"$/.exec(clause);
-      assert.ok(match, `a clause this test understands: ${clause}`);
-      return { path: match[1]!.split('.'), operator: match[2]!, value: match[3]! };
-    });
-  return (entry) =>
-    clauses.every(({ path, operator, value }) => {
-      const field = path.reduce<unknown>((node, key) => (node as Entry | undefined)?.[key], entry);
-      if (typeof field !== 'string') return false;
-      return operator === '=' ? field === value : field.toLowerCase().includes(value.toLowerCase());
-    });
-}
-
-const requestLog = (service: string, url: string): Entry => ({
+const requestLog = (service: string, url: string): LogEntry => ({
   logName: 'projects/my-project/logs/run.googleapis.com%2Frequests',
   resource: { type: 'cloud_run_revision', labels: { service_name: service } },
+  severity: 'INFO',
   httpRequest: { requestMethod: url.includes('?') ? 'GET' : 'POST', requestUrl: url },
 });
 

@@ -89,3 +89,37 @@ variable "cloudbuild_service_account" {
   type        = string
   default     = ""
 }
+
+variable "notification_channels" {
+  description = "Cloud Monitoring notification channels (projects/<project>/notificationChannels/<id>) every hookpipe alert notifies; empty: alerts show in the console only."
+  type        = list(string)
+  default     = []
+}
+
+variable "push_oldest_unacked_alert_seconds" {
+  description = "Alert when the push subscription's oldest event has waited longer than this. The default is above the longest one event's own retries can take (attempts x (ack deadline + maximum backoff) = 6600 s), so it means a backlog, not one failing event."
+  type        = number
+  default     = 7200
+}
+
+variable "ingress_5xx_ratio_alert" {
+  description = "Alert when more than this fraction of the ingress's requests get a 5xx over 5 minutes."
+  type        = number
+  default     = 0.05
+}
+
+variable "dead_lettered_per_minute_alert" {
+  description = "Alert when the processor dead-letters more than this many deliveries a minute over 5 minutes."
+  type        = number
+  default     = 1
+}
+
+variable "tracing" {
+  description = "HOOKPIPE_TRACING for both services: \"off\" (the log lines still carry each webhook's trace) or \"cloud-trace\" (spans to Cloud Trace, sampled as Cloud Run samples requests; grants both service accounts roles/cloudtrace.agent, and needs the Cloud Trace API, cloudtrace.googleapis.com)."
+  type        = string
+  default     = "off"
+  validation {
+    condition     = contains(["off", "cloud-trace"], var.tracing)
+    error_message = "tracing is \"off\" or \"cloud-trace\"."
+  }
+}

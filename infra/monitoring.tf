@@ -1,0 +1,385 @@
+# The pipeline's metrics, alerts and dashboard.
+#
+# Metrics are LOG-BASED: counted by Cloud Logging from the one JSON line the ingress writes per webhook
+# (`event: "webhook"`) and the processor writes per delivery (`event: "delivery"`), whose fields are declared once in
+# shared/src/metric-lines.ts. Not exported from the process through OpenTelemetry, because:
+# - nothing to run in the process: no SDK, no exporter, no periodic export (the Cloud Monitoring exporter,
+#   @google-cloud/opentelemetry-cloud-monitoring-exporter, depends on the whole `googleapis` package);
+# - nothing lost when an instance is killed or scaled in between two export intervals: the line is on stdout as
+#   soon as the outcome is known, and Cloud Run ships stdout;
+# - both services use request-based billing (cpu_idle in run.tf), and then "when the Cloud Run service finishes
+#   handling a request, the instance's access to CPU will be disabled or severely limited": a periodic export
+#   outside requests is unreliable (https://cloud.google.com/run/docs/tips/general, "Background activity";
+#   https://cloud.google.com/run/docs/configuring/billing-settings);
+# - the lines exist anyway, for people reading the logs: a metric costs no extra write.
+# The price: a few minutes of ingestion delay before a point shows, and labels limited to what the line carries.
+#
+# Facts relied on (Google's documentation):
+# - User-defined log-based metrics count every entry the Logging API receives for the project, "regardless of any
+#   inclusion filters or exclusion filters": logging.tf's exclusion does not hide anything from them (and it only
+#   matches request-log entries) (https://cloud.google.com/logging/docs/logs-based-metrics).
+# - label_extractors and value_extractor take EXTRACT(field) or REGEXP_EXTRACT(field, "regex"); a label whose
+#   extraction fails gets its type's default, "" for a string, so a refusal of an unknown source (no `source` field)
+#   is counted with source="" (https://cloud.google.com/logging/docs/logs-based-metrics/labels,
+#   https://cloud.google.com/logging/docs/reference/v2/rest/v2/projects.metrics).
+# - A distribution metric is DELTA/DISTRIBUTION with a value_extractor and bucket_options; a value that cannot be
+#   read as a number is not recorded; exponential bucket i covers [scale * growth^(i-1), scale * growth^i)
+#   (https://cloud.google.com/logging/docs/reference/v2/rest/v2/projects.metrics, LogMetric).
+# - A label cannot be deleted or change its type once created, at most 10 per metric, about 30,000 time series per
+#   metric: the labels here take values from short closed lists (https://cloud.google.com/logging/docs/logs-based-metrics/labels).
+# - A JSON line on a Cloud Run service's stdout becomes an entry of the log run.googleapis.com%2Fstdout on the
+#   resource cloud_run_revision, its fields under jsonPayload (https://cloud.google.com/run/docs/logging,
+#   https://cloud.google.com/logging/docs/structured-logging).
+# - An alert policy on a log-based metric cannot be created until Monitoring knows the metric, which can take a few
+#   minutes after it is created: a first apply may fail with "Cannot find metric(s) that match type" and succeeds
+#   when run again (https://github.com/hashicorp/terraform-provider-google/issues/11102). The alerts name the
+#   metrics through their resources so that Terraform at least creates them first.
+#
+# infra/monitoring.test.ts holds these to the code: every field a metric reads is in shared/src/metric-lines.ts,
+# every chart and alert reads a metric that exists, on the subscriptions and services of topology.tf.
+
+locals {
+  stdout_log = "projects/${var.project_id}/logs/run.googleapis.com%2Fstdout"
+
+  # The dead-letter subscription drops a message this long after it was dead-lettered (pubsub.tf): the alert on the
+  # oldest dead letter leaves two days to act before that.
+  dead_letter_alert_margin_seconds = 2 * 86400
+  dead_letter_alert_age_seconds    = local.dead_letter_retention_seconds - local.dead_letter_alert_margin_seconds
+
+  # What the dashboard template is rendered with (infra/monitoring.test.ts renders it the same way).
+  dashboard_vars = {
+    ingress_service                   = local.ingress_service
+    processor_service                 = local.processor_service
+    push_subscription                 = local.push_subscription
+    dead_letter_subscription          = local.dead_letter_subscription
+    webhooks_metric                   = "logging.googleapis.com/user/${google_logging_metric.webhooks.name}"
+    deliveries_metric                 = "logging.googleapis.com/user/${google_logging_metric.deliveries.name}"
+    latency_metric                    = "logging.googleapis.com/user/${google_logging_metric.delivery_latency.name}"
+    dead_letter_alert_age_seconds     = local.dead_letter_alert_age_seconds
+    push_oldest_unacked_alert_seconds = var.push_oldest_unacked_alert_seconds
+  }
+}
+
+# ---- metrics ----
+
+resource "google_logging_metric" "webhooks" {
+  name        = "hookpipe/webhooks"
+  description = "Requests to /webhooks/<source> at the ingress, by source, outcome and error code."
+  filter      = <<-EOT
+    resource.type="cloud_run_revision"
+    AND resource.labels.service_name="${local.ingress_service}"
+    AND logName="${local.stdout_log}"
+    AND jsonPayload.event="webhook"
+  EOT
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "hookpipe webhooks"
+    labels {
+      key         = "source"
+      value_type  = "STRING"
+      description = "The configured source; empty for a name that is not one."
+    }
+    labels {
+      key         = "outcome"
+      value_type  = "STRING"
+      description = "accepted, refused, deferred, failed or handshake."
+    }
+    labels {
+      key         = "code"
+      value_type  = "STRING"
+      description = "The error code of a refusal or failure (shared/src/errors.ts); empty otherwise."
+    }
+  }
+  label_extractors = {
+    source  = "EXTRACT(jsonPayload.source)"
+    outcome = "EXTRACT(jsonPayload.outcome)"
+    code    = "EXTRACT(jsonPayload.code)"
+  }
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_logging_metric" "deliveries" {
+  name        = "hookpipe/deliveries"
+  description = "Pushes handled by the processor, by source and outcome (processed, duplicate, ignored, retry, dead-lettered)."
+  filter      = <<-EOT
+    resource.type="cloud_run_revision"
+    AND resource.labels.service_name="${local.processor_service}"
+    AND logName="${local.stdout_log}"
+    AND jsonPayload.event="delivery"
+  EOT
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "hookpipe deliveries"
+    labels {
+      key         = "source"
+      value_type  = "STRING"
+      description = "The source the message came from; empty for a message without the ingress's attributes."
+    }
+    labels {
+      key         = "outcome"
+      value_type  = "STRING"
+      description = "processed, duplicate, ignored, retry or dead-lettered."
+    }
+  }
+  label_extractors = {
+    source  = "EXTRACT(jsonPayload.source)"
+    outcome = "EXTRACT(jsonPayload.outcome)"
+  }
+  depends_on = [google_project_service.apis]
+}
+
+# From the ingress's receipt to the processor's "processed", retries and redrives included. Buckets grow by 1.4 from
+# 5 ms: a percentile is known within 40%, and the finite buckets reach past the dead-letter subscription's 7 days,
+# so a dead letter redriven and processed before it expires still lands in one (infra/monitoring.test.ts).
+resource "google_logging_metric" "delivery_latency" {
+  name        = "hookpipe/delivery_latency"
+  description = "Milliseconds from the ingress's receipt of a webhook to its processing, by source."
+  filter      = <<-EOT
+    resource.type="cloud_run_revision"
+    AND resource.labels.service_name="${local.processor_service}"
+    AND logName="${local.stdout_log}"
+    AND jsonPayload.event="delivery"
+    AND jsonPayload.outcome="processed"
+  EOT
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "DISTRIBUTION"
+    unit         = "ms"
+    display_name = "hookpipe receive-to-processed latency"
+    labels {
+      key         = "source"
+      value_type  = "STRING"
+      description = "The source the message came from."
+    }
+  }
+  label_extractors = {
+    source = "EXTRACT(jsonPayload.source)"
+  }
+  value_extractor = "EXTRACT(jsonPayload.latencyMs)"
+  bucket_options {
+    exponential_buckets {
+      num_finite_buckets = 56
+      growth_factor      = 1.4
+      scale              = 5
+    }
+  }
+  depends_on = [google_project_service.apis]
+}
+
+# ---- alerts ----
+# Pub/Sub metrics: https://cloud.google.com/monitoring/api/metrics_gcp_p_z#gcp-pubsub; Cloud Run metrics:
+# https://cloud.google.com/monitoring/api/metrics_gcp_p_z#gcp-run. Every policy notifies var.notification_channels.
+
+resource "google_monitoring_alert_policy" "dead_letters" {
+  display_name          = "hookpipe: messages in the dead-letter subscription"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+  documentation {
+    mime_type = "text/markdown"
+    content   = <<-EOT
+      Events that the processor could not handle are waiting in `${local.dead_letter_subscription}`: a handler
+      failed ${local.max_delivery_attempts} times, threw a PermanentError, or the message was invalid.
+
+      1. See what failed and why: `npx hookpipe dlq list --since 24h` (or the admin page's dead-letter tab).
+      2. Fix the cause (a handler bug, a downstream outage, a bad deploy).
+      3. Send them back: `npx hookpipe dlq redrive --source <source> --dry-run`, then without `--dry-run`.
+
+      The subscription keeps a dead letter ${local.dead_letter_retention_seconds / 86400} days, then drops it.
+    EOT
+  }
+  conditions {
+    display_name = "undelivered messages > 0 on ${local.dead_letter_subscription}"
+    condition_threshold {
+      filter          = <<-EOT
+        resource.type = "pubsub_subscription"
+        AND resource.labels.subscription_id = "${local.dead_letter_subscription}"
+        AND metric.type = "pubsub.googleapis.com/subscription/num_undelivered_messages"
+      EOT
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period   = "300s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+    }
+  }
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_monitoring_alert_policy" "dead_letter_age" {
+  display_name          = "hookpipe: a dead letter is about to expire"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+  documentation {
+    mime_type = "text/markdown"
+    content   = <<-EOT
+      The oldest message in `${local.dead_letter_subscription}` is older than
+      ${local.dead_letter_alert_age_seconds / 86400} days. The subscription drops a dead letter
+      ${local.dead_letter_retention_seconds / 86400} days after it arrived, without a trace; after that only a seek
+      of the dead-letter subscription within the topic's retention (${local.dead_letter_topic_retention_seconds / 86400}
+      days) brings it back: `gcloud pubsub subscriptions seek ${local.dead_letter_subscription} --time=<when it failed>`.
+
+      Act now: `npx hookpipe dlq list` to see the oldest, then fix and `npx hookpipe dlq redrive`, or, if they are
+      not wanted, acknowledge them deliberately.
+    EOT
+  }
+  conditions {
+    display_name = "oldest unacked message on ${local.dead_letter_subscription}"
+    condition_threshold {
+      filter          = <<-EOT
+        resource.type = "pubsub_subscription"
+        AND resource.labels.subscription_id = "${local.dead_letter_subscription}"
+        AND metric.type = "pubsub.googleapis.com/subscription/oldest_unacked_message_age"
+      EOT
+      comparison      = "COMPARISON_GT"
+      threshold_value = local.dead_letter_alert_age_seconds
+      duration        = "0s"
+      aggregations {
+        alignment_period   = "300s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+    }
+  }
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_monitoring_alert_policy" "push_backlog" {
+  display_name          = "hookpipe: events wait too long for the processor"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+  documentation {
+    mime_type = "text/markdown"
+    content   = <<-EOT
+      The oldest event on the push subscription `${local.push_subscription}` has waited more than
+      ${var.push_oldest_unacked_alert_seconds} seconds: the processor is down, failing every push, or too slow for
+      the traffic.
+
+      - The dashboard "hookpipe pipeline": deliveries by outcome (all `retry`?), processor instances (at
+        `processor_max_instances`?), push backlog.
+      - The processor's logs: `resource.labels.service_name="${local.processor_service}" severity>=WARNING`.
+      - Raise `processor_max_instances` or `processor_concurrency` if it is capacity; fix and deploy if it fails.
+      Events are not lost while they wait; after ${local.max_delivery_attempts} failed pushes they go to the
+      dead-letter subscription.
+    EOT
+  }
+  conditions {
+    display_name = "oldest unacked message on ${local.push_subscription}"
+    condition_threshold {
+      filter          = <<-EOT
+        resource.type = "pubsub_subscription"
+        AND resource.labels.subscription_id = "${local.push_subscription}"
+        AND metric.type = "pubsub.googleapis.com/subscription/oldest_unacked_message_age"
+      EOT
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.push_oldest_unacked_alert_seconds
+      duration        = "0s"
+      aggregations {
+        alignment_period   = "300s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+    }
+  }
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_monitoring_alert_policy" "ingress_errors" {
+  display_name          = "hookpipe: the ingress answers 5xx"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+  documentation {
+    mime_type = "text/markdown"
+    content   = <<-EOT
+      More than ${var.ingress_5xx_ratio_alert * 100}% of the requests to `${local.ingress_service}` got a 5xx over
+      5 minutes. Providers retry a 5xx, but some give up or disable the endpoint (Shopify after 8 failures, GitHub
+      never retries on its own).
+
+      - 503 with `code` overloaded or shutting_down (the dashboard's "webhooks by outcome": `deferred`): the ingress
+        is shedding load; raise `ingress_max_instances` or `ingress_concurrency`.
+      - 500 / `failed`: publishing to Pub/Sub fails; check Pub/Sub's status and the ingress's ERROR lines.
+      - 5xx without an ingress line: Cloud Run itself (no instance available, crash at start); see the revision's
+        logs and instance count.
+    EOT
+  }
+  conditions {
+    display_name = "5xx / all requests on ${local.ingress_service}"
+    condition_threshold {
+      filter             = <<-EOT
+        resource.type = "cloud_run_revision"
+        AND resource.labels.service_name = "${local.ingress_service}"
+        AND metric.type = "run.googleapis.com/request_count"
+        AND metric.labels.response_code_class = "5xx"
+      EOT
+      denominator_filter = <<-EOT
+        resource.type = "cloud_run_revision"
+        AND resource.labels.service_name = "${local.ingress_service}"
+        AND metric.type = "run.googleapis.com/request_count"
+      EOT
+      comparison         = "COMPARISON_GT"
+      threshold_value    = var.ingress_5xx_ratio_alert
+      duration           = "0s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["resource.label.service_name"]
+      }
+      denominator_aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["resource.label.service_name"]
+      }
+    }
+  }
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_monitoring_alert_policy" "dead_lettered_rate" {
+  display_name          = "hookpipe: deliveries are being dead-lettered"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+  documentation {
+    mime_type = "text/markdown"
+    content   = <<-EOT
+      The processor dead-lettered more than ${var.dead_lettered_per_minute_alert} deliveries a minute over 5 minutes:
+      more than the odd poison message, most likely a handler bug, a bad deploy or a downstream outage.
+
+      - Which source: the dashboard's "deliveries by outcome", or `npx hookpipe dlq list --since 1h`.
+      - The errors: the processor's `delivery dead-lettered` lines and each dead letter's `errorMessage`.
+      - Roll back or fix, then `npx hookpipe dlq redrive --source <source>`.
+    EOT
+  }
+  conditions {
+    display_name = "dead-lettered deliveries per minute"
+    condition_threshold {
+      filter          = <<-EOT
+        resource.type = "cloud_run_revision"
+        AND resource.labels.service_name = "${local.processor_service}"
+        AND metric.type = "logging.googleapis.com/user/${google_logging_metric.deliveries.name}"
+        AND metric.labels.outcome = "dead-lettered"
+      EOT
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.dead_lettered_per_minute_alert / 60
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_RATE"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["resource.label.service_name"]
+      }
+    }
+  }
+  depends_on = [google_project_service.apis]
+}
+
+# ---- dashboard ----
+
+resource "google_monitoring_dashboard" "pipeline" {
+  dashboard_json = templatefile("${path.module}/dashboard.json.tftpl", local.dashboard_vars)
+  depends_on     = [google_project_service.apis]
+}
