@@ -14,6 +14,9 @@ COPY processor processor
 # The processor's admin API runs the operations (ops/src), as the CLI does.
 COPY ops ops
 COPY cli cli
+# The admin page (processor/admin-ui, copied with processor/) is bundled by esbuild into dist/admin-ui, which the
+# final stage copies with the rest of dist/; the processor finds it from the package root (/app, package.json).
+COPY scripts/build-admin.ts scripts/build-admin.ts
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS deps

@@ -27,9 +27,7 @@ export const Stats = z.object({
     bySource: z.record(z.string(), z.array(z.number().int().nonnegative())),
   }),
   /** Sources by mean receive-to-processed latency of their processed events, slowest first. */
-  slowest: z.array(
-    z.object({ source: z.string(), processed: z.number().int().nonnegative(), meanLatencyMs: z.number().nonnegative() }),
-  ),
+  slowest: z.array(z.object({ source: z.string(), processed: z.number().int().nonnegative(), meanLatencyMs: z.number().nonnegative() })),
   deadLetters: z.object({
     /** Messages waiting in the dead-letter subscription (counted up to `scanLimit`). */
     depth: z.number().int().nonnegative(),

@@ -74,3 +74,16 @@ test('dead-letters/redrive and its first name, dead-letters/replay, both redrive
     [true, true],
   );
 });
+
+test('GET stats: a bad query is a 400 naming the field, and nothing is counted', async () => {
+  const { app } = admin();
+  for (const [query, message] of [
+    ['since=yesterday', /^since: /],
+    ['since=2026-11-25T11:00:00Z&until=2026-11-25T10:00:00Z', /^since: must be before until$/],
+    ['since=2026-01-01T00:00:00Z&until=2026-11-25T10:00:00Z', /^since: the window must be at most 31 days/],
+  ] as const) {
+    const response = await app.request(`/api/stats?${query}`, { headers: headers('GET') });
+    assert.equal(response.status, 400, query);
+    assert.match(((await response.json()) as { error: { message: string } }).error.message, message);
+  }
+});

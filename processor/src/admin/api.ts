@@ -20,13 +20,14 @@ import { type DeadLetterFilter, redriveCommand } from '../../../ops/src/dead-let
 import { EventQuery, findEvent, listEvents } from '../../../ops/src/events.ts';
 import { ListDeadLettersRequest, RedriveRequest, SeekRequest } from '../../../ops/src/requests.ts';
 import { seekSubscription } from '../../../ops/src/seek.ts';
+import { computeStats, StatsQuery } from '../../../ops/src/stats.ts';
 import { HttpError } from '../../../shared/src/errors.ts';
 import { errorHandler } from '../../../shared/src/http.ts';
 import { describeIssues } from '../../../shared/src/issues.ts';
 import { createLimiter } from '../../../shared/src/limiter.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
+import { type AdminAssets, loadAdminAssets, serveAdminAssets } from './assets.ts';
 import { adminRefusal, callerIdentity, type GuardOptions } from './guard.ts';
-import { ADMIN_PAGE } from './page.ts';
 
 /** What one admin request may redrive: the count, and the time it may take (the processor's request timeout is 60 s). */
 export const ADMIN_REDRIVE_LIMITS = { messages: 500, seconds: 30 } as const;
@@ -77,7 +78,8 @@ export function checkRedriveSize(count: number, body: { filter: DeadLetterFilter
   );
 }
 
-export function createAdminApp(ops: Ops, logger: Logger): Hono {
+/** `assets`: the page's files, read at start-up (a missing bundle stops the processor, naming the command that builds it). */
+export function createAdminApp(ops: Ops, logger: Logger, assets: AdminAssets = loadAdminAssets()): Hono {
   const app = new Hono();
   const guard: GuardOptions = { onCloudRun: ops.config.K_SERVICE !== undefined };
   // Scans of one subscription at once would hide messages from each other, and each holds memory.
@@ -98,7 +100,7 @@ export function createAdminApp(ops: Ops, logger: Logger): Hono {
     await next();
   });
 
-  app.get('/', (c) => c.html(ADMIN_PAGE));
+  serveAdminAssets(app, assets);
 
   app.get('/api/dead-letters', async (c) => {
     const { limit, showBody, ...filter } = parse(ListDeadLettersRequest, queryOf(c.req.url));
@@ -134,6 +136,13 @@ export function createAdminApp(ops: Ops, logger: Logger): Hono {
   };
   app.post('/api/dead-letters/redrive', redrive);
   app.post('/api/dead-letters/replay', redrive);
+
+  // The Overview's numbers: counted by Firestore (ops/src/stats.ts); the dead-letter count is a scan like a listing's.
+  app.get('/api/stats', async (c) => {
+    const query = parse(StatsQuery, queryOf(c.req.url));
+    const deadLetters = { survey: (filter?: DeadLetterFilter) => oneScanAtATime(() => ops.deadLetters.survey(filter)) };
+    return c.json(await computeStats(ops.firestore, ops.config.HOOKPIPE_LEDGER_COLLECTION, deadLetters, query));
+  });
 
   app.get('/api/events', async (c) => {
     const query = parse(EventQuery, queryOf(c.req.url));
