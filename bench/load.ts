@@ -15,6 +15,8 @@ export interface LoadJob {
   rate?: number;
   /** Each request a new X-GitHub-Delivery (for end-to-end runs, where the ledger would fold repeats). */
   unique?: boolean;
+  /** Headers sent besides GitHub's, as a front end adds them (Cloud Run's trace context). */
+  headers?: Record<string, string> | undefined;
 }
 
 export interface LoadResult {
@@ -45,7 +47,7 @@ export function summarise(result: autocannon.Result): LoadResult {
 async function main(job: LoadJob): Promise<LoadResult> {
   const body = githubBody(job.payloadBytes);
   // GitHub signs the body only, so one signature serves every request; the delivery id is a header of its own.
-  const headers = githubHeaders(body, job.secret, job.url);
+  const headers = { ...job.headers, ...githubHeaders(body, job.secret, job.url) };
   const result = await autocannon({
     url: job.url,
     method: 'POST',

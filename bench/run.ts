@@ -8,23 +8,21 @@
 //   BENCH_DURATION=15            seconds per measured point (default 15: a full run takes about 12 minutes on 2 cores)
 //   BENCH_CONNECTIONS=10,50,250,500   the 1 KB curve;  BENCH_LARGE_CONNECTIONS=50,250   the 64 KB curve
 //   BENCH_ONLY=ingress,publisher,heaviest,processor,firestore-floor,e2e   some phases only (for development)
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { Firestore } from '@google-cloud/firestore';
 import { type Message, PubSub } from '@google-cloud/pubsub';
 import { type Emulator, freePort, LOCAL_PROJECT, startEmulator } from '../scripts/emulators.ts';
 import { ensureTopology, topologyWith } from '../shared/src/topology.ts';
 import { type DeployedService, readDeployed } from './deployed.ts';
-import type { LoadJob, LoadResult } from './load.ts';
+import { checkAnswers, childJson, ingressEnv, measurePoint, runLoad, startServer } from './harness.ts';
 import { BENCH_SECRET } from './payloads.ts';
 import { cpuMicros, peakRssBytes, pidListeningOn } from './proc.ts';
 import { measureFirestoreFloor, measureProcessorAlone } from './processor-alone.ts';
 import {
   type BenchRun,
   type Curve,
-  type CurvePoint,
   type EndToEnd,
   type HeaviestLoad,
   LARGE,
@@ -48,97 +46,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const BUILD = '.tools/bench-build';
 const built = (path: string) => `${BUILD}/${path.replace(/\.ts$/, '.js')}`;
 
-function childJson<T>(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`${args[0]} exited with ${code}`))));
-  });
-}
-
-const runLoad = (job: Omit<LoadJob, 'secret'>) =>
-  childJson<LoadResult>(['bench/load.ts', JSON.stringify({ secret: BENCH_SECRET, ...job } satisfies LoadJob)]);
-
-async function listening(port: number, child: ChildProcess): Promise<void> {
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await sleep(100);
-  }
-}
-
-interface Server {
-  name: string;
-  child: ChildProcess;
-  port: number;
-  stop(): Promise<void>;
-}
-
-async function startServer(name: string, script: string, env: NodeJS.ProcessEnv, port?: number): Promise<Server> {
-  port ??= await freePort();
-  const child = spawn(process.execPath, [built(script)], {
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await listening(port, child);
-  return {
-    name,
-    child,
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
+/** A server of the benchmark, run compiled as deployed. */
+const startBuilt = (name: string, script: string, env: NodeJS.ProcessEnv, port?: number) => startServer(name, built(script), env, { port });
 
 /** The emulators' Java processes, found by the port they listen on, so their CPU can be shown apart. */
 function emulatorPid(emulator: Emulator): number | undefined {
   return pidListeningOn(Number(emulator.host.slice(emulator.host.lastIndexOf(':') + 1)));
-}
-
-/** A status other than 2xx and 503 means the benchmark's own requests are wrong: nothing it measured would mean anything. */
-function checkAnswers(server: Server, result: LoadResult): void {
-  const wrong = Object.keys(result.statusCodes).filter((code) => !code.startsWith('2') && code !== '503');
-  if (wrong.length) throw new Error(`${server.name} answered ${wrong.join(', ')}: the benchmark's requests are not what it expects`);
-}
-
-async function measurePoint(
-  server: Server,
-  url: string,
-  payloadBytes: number,
-  connections: number,
-  pubsubPid: number | undefined,
-): Promise<CurvePoint> {
-  checkAnswers(server, await runLoad({ url, payloadBytes, connections, durationSeconds: WARMUP }));
-  const before = [cpuMicros(server.child.pid!), pubsubPid ? cpuMicros(pubsubPid) : 0];
-  const result = await runLoad({ url, payloadBytes, connections, durationSeconds: DURATION });
-  const after = [cpuMicros(server.child.pid!), pubsubPid ? cpuMicros(pubsubPid) : 0];
-  checkAnswers(server, result);
-  const per2xx = (micros: number) => Math.round(micros / Math.max(1, result.twoxx));
-  return {
-    connections,
-    requests: result.requests,
-    twoxx: result.twoxx,
-    twoxxPerSecond: Math.round(result.twoxx / result.durationSeconds),
-    cpuMicrosPer2xx: per2xx(after[0]! - before[0]!),
-    pubsubEmulatorMicrosPer2xx: pubsubPid && server.name !== 'bare' ? per2xx(after[1]! - before[1]!) : undefined,
-    non2xx: result.non2xx,
-    statusCodes: Object.fromEntries(Object.entries(result.statusCodes).map(([code, { count }]) => [code, count])),
-    errors: result.errors,
-    timeouts: result.timeouts,
-    latency: result.latency,
-  };
 }
 
 interface Contender {
@@ -152,13 +65,7 @@ function contenders(deployed: DeployedService, topic: string): Contender[] {
     {
       name: 'hookpipe',
       script: 'ingress/src/main.ts',
-      // The deployed sources file and settings; the other source's secret only has to exist.
-      env: {
-        ...deployed.env,
-        GITHUB_WEBHOOK_SECRET: BENCH_SECRET,
-        STRIPE_WEBHOOK_SECRET: 'unused-in-the-benchmark',
-        HOOKPIPE_TOPIC: topic,
-      },
+      env: ingressEnv(deployed, topic),
     },
     { name: 'sample', script: 'bench/servers/sample.ts', env: { WEBHOOK_SECRET: BENCH_SECRET, TOPIC: topic } },
     { name: 'bare', script: 'bench/servers/bare.ts', env: {} },
@@ -174,11 +81,16 @@ async function ingressCurves(all: Contender[], pubsubPid: number | undefined): P
   ] as const) {
     if (points.length === 0) continue;
     for (const contender of all) {
-      const server = await startServer(contender.name, contender.script, contender.env);
+      const server = await startBuilt(contender.name, contender.script, contender.env);
       const curve: Curve = { contender: contender.name, payloadBytes, points: [], peakRssMB: 0 };
       try {
         for (const connections of points) {
-          const point = await measurePoint(server, `http://127.0.0.1:${server.port}/webhooks/github`, payloadBytes, connections, pubsubPid);
+          const url = `http://127.0.0.1:${server.port}/webhooks/github`;
+          const point = await measurePoint(
+            server,
+            { url, payloadBytes, connections, warmupSeconds: WARMUP, durationSeconds: DURATION },
+            pubsubPid,
+          );
           curve.points.push(point);
           say(
             `${contender.name} ${payloadBytes} B, ${connections} connections: ${point.twoxxPerSecond} 2xx/s, ` +
@@ -220,7 +132,7 @@ async function tapCount(pubsub: PubSub, topic: string) {
  * be a message Pub/Sub holds (a subscriber costs the emulator CPU, so the curves themselves run without one).
  */
 async function heaviestLoad(pubsub: PubSub, hookpipe: Contender): Promise<HeaviestLoad> {
-  const server = await startServer('hookpipe', hookpipe.script, hookpipe.env);
+  const server = await startBuilt('hookpipe', hookpipe.script, hookpipe.env);
   const tap = await tapCount(pubsub, String(hookpipe.env.HOOKPIPE_TOPIC));
   try {
     const connections = Math.max(...CONNECTIONS);
@@ -275,7 +187,7 @@ async function endToEnd(pubsub: PubSub, firestore: Firestore, hookpipe: Contende
   // The subscription first, so that the processor reads its ack deadline and attempts at start-up as on Cloud Run.
   const processorPort = await freePort();
   await ensureTopology(pubsub, topology, { pushEndpoint: `http://127.0.0.1:${processorPort}/pubsub/push` });
-  const processor = await startServer(
+  const processor = await startBuilt(
     'processor',
     'processor/src/main.ts',
     {
@@ -289,7 +201,7 @@ async function endToEnd(pubsub: PubSub, firestore: Firestore, hookpipe: Contende
     },
     processorPort,
   );
-  const ingress = await startServer('hookpipe', hookpipe.script, { ...hookpipe.env, HOOKPIPE_TOPIC: topology.topic });
+  const ingress = await startBuilt('hookpipe', hookpipe.script, { ...hookpipe.env, HOOKPIPE_TOPIC: topology.topic });
   const url = `http://127.0.0.1:${ingress.port}/webhooks/github`;
   const processed = async () => (await firestore.collection(ledger).where('status', '==', 'processed').count().get()).data().count;
   const pids = {
