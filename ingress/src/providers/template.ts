@@ -43,17 +43,16 @@ export function refineScheme(o: SchemeOptions, ctx: z.RefinementCtx): void {
 const fieldName = (part: Part) => ('header' in part ? `{header:${part.header}}` : 'field' in part ? `{${part.field}}` : undefined);
 
 /**
- * Two fields with nothing between them, as `{a} and {b}`, when the split between them is ambiguous: a sender's
- * signed `{header:x}{body}` would also sign another header value with the body's first bytes moved into it. A
- * `{timestamp}` next to anything is unambiguous: it is digits within the tolerance, and moving one digit in or out
- * multiplies it by ten.
+ * A header field with another field and nothing between them, as `{a} and {b}`: a sender's signed
+ * `{header:x}{body}` would also sign another header value with the body's first bytes moved into it. The other
+ * fields are the ingress's own: `{timestamp}` is digits within the tolerance (moving one digit in or out multiplies
+ * it by ten), `{method}` is POST, and `{url}` is the configured public URL (Square signs `{url}{body}`).
  */
 function adjacentFields(parts: readonly Part[]): string | undefined {
   for (let i = 1; i < parts.length; i++) {
     const [a, b] = [parts[i - 1]!, parts[i]!];
     if ('literal' in a || 'literal' in b) continue;
-    if (('field' in a && a.field === 'timestamp') || ('field' in b && b.field === 'timestamp')) continue;
-    return `${fieldName(a)} and ${fieldName(b)}`;
+    if ('header' in a || 'header' in b) return `${fieldName(a)} and ${fieldName(b)}`;
   }
   return undefined;
 }
