@@ -329,3 +329,13 @@ test('with a tracer, the request has a span, child of the incoming one, whose co
   assert.equal(line['logging.googleapis.com/spanId'], spanId);
   await provider.shutdown();
 });
+
+test("a stranger's long path is clipped in the answer and the log line", async () => {
+  const { app, lines } = harness({ level: 'info' });
+  const name = 'x'.repeat(5000);
+  const response = await app.request(`/webhooks/${name}`, post(`/webhooks/${name}`, '{}', {}));
+  assert.equal(response.status, 404);
+  assert.ok((await response.text()).length < 400);
+  const line = lines.at(-1)!;
+  assert.ok(line.length < 1200, `the line is ${line.length} characters`);
+});

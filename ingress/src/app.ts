@@ -72,6 +72,9 @@ const WEBHOOK_MESSAGES: Record<WebhookOutcome, string> = {
   failed: 'webhook not accepted',
 };
 
+/** At most 200 characters of a stranger's text, for log lines and answers. */
+const clip = (text: string): string => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
+
 /** Node's header object read in place: building a web Headers for every request costs more than the lookups. */
 function nodeHeaders(headers: Record<string, string | string[] | undefined>): HeaderReader {
   return {
@@ -155,7 +158,8 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
     // Query strings stay out of the logs: Meta's handshake carries its verify token there.
     const httpRequest = () => ({
       requestMethod: c.req.method,
-      requestUrl: path,
+      // A stranger's path is theirs to make long (up to Node's 16 KiB of headers): its log line keeps a bounded part.
+      requestUrl: clip(path),
       status,
       latency: `${((performance.now() - started) / 1000).toFixed(6)}s`,
       userAgent: headers.get('user-agent') ?? undefined,
@@ -222,7 +226,7 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
   app.all('/webhooks/:source', async (c) => {
     const name = c.req.param('source');
     const prepared = sources.get(name);
-    if (!prepared) throw new HttpError('not_found', `no source named "${name}"`);
+    if (!prepared) throw new HttpError('not_found', `no source named "${clip(name)}"`);
     const log = c.get('log');
     log.source = name;
     const method = c.req.method;
