@@ -1,5 +1,7 @@
 // infra/monitoring.tf against the code and the rest of infra: each log-based metric reads only fields of the line it
-// counts (shared/src/metric-lines.ts) and declares the labels it extracts; each alert and dashboard chart reads a
+// counts (shared/src/metric-lines.ts), or of Cloud Run's request log for the one counted from there
+// (test/support/request-log.ts lists them, with Google's pages), and declares the labels it extracts; an accepted
+// webhook is counted by exactly one metric whatever the log level; each alert and dashboard chart reads a
 // metric that exists (one of these, or one of Google's listed below), with aligners its kind allows, on the
 // subscriptions and services of topology.tf; the dead-letter age alert fires before the subscription drops the
 // message; every alert notifies var.notification_channels and says what to do. Parsed, since terraform validate
@@ -7,17 +9,20 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { DeliveryLine, WebhookLine } from '../shared/src/metric-lines.ts';
 import {
   applyLogMetric,
   cloudRunEntry,
   comparisons,
+  extract,
   type LogEntry,
   type LogMetricSpec,
   parseExtractor,
   parseQuery,
 } from '../test/support/logging-query.ts';
+import { REQUEST_LOG_FIELDS, requestLogEntry, runAppOrigin } from '../test/support/request-log.ts';
 import { type Block, first, readTerraform, type Terraform } from '../test/support/terraform.ts';
 import { evaluate, logMetrics } from '../test/support/terraform-values.ts';
 
@@ -41,6 +46,8 @@ interface MetricInfo {
   /** For a log-based metric: the line it counts and the field each label is extracted from. */
   line?: z.ZodObject;
   labelFields?: Record<string, string>;
+  /** Label values its filter leaves out (`NOT field="value"` on the field the label comes from). */
+  excluded?: Record<string, string[]>;
 }
 
 // Google's metrics, as listed at https://cloud.google.com/monitoring/api/metrics_gcp_p_z (#gcp-pubsub, #gcp-run).
@@ -101,10 +108,50 @@ const accepts = (schema: z.ZodObject, field: string, value: unknown) =>
   field in schema.shape && (schema.shape[field] as z.ZodType).safeParse(value).success;
 
 const stdoutLog = `projects/${PROJECT}/logs/run.googleapis.com%2Fstdout`;
+const requestsLog = `projects/${PROJECT}/logs/run.googleapis.com%2Frequests`;
 const jsonField = (path: readonly string[]) => (path[0] === 'jsonPayload' && path.length === 2 ? path[1]! : undefined);
+const SCOPE = ['resource.type', 'resource.labels.service_name', 'logName'];
+const requestLogFields: readonly string[] = REQUEST_LOG_FIELDS;
 
-/** What is wrong with one log-based metric, read against the line it counts. */
+/** Whether a metric counts Cloud Run's request log: it selects no line of the services' by its `event`. */
+const readsRequestLog = (metric: LogMetricSpec) =>
+  !comparisons(parseQuery(metric.filter)).some((c) => c.field.join('.') === 'jsonPayload.event');
+
+/** What is wrong with a metric counted from the request log: it reads only the request log's fields, of the ingress. */
+function requestLogMetricProblems(copy: Terraform, id: string, metric: LogMetricSpec): string[] {
+  const problems: string[] = [];
+  const clauses = comparisons(parseQuery(metric.filter));
+  const equal = (path: string) => clauses.filter((c) => c.op === '=' && c.field.join('.') === path).map((c) => c.value);
+  if (equal('logName').join() !== requestsLog) problems.push(`${id}: not scoped to the request log ${requestsLog}`);
+  if (equal('resource.type').join() !== 'cloud_run_revision') problems.push(`${id}: not scoped to resource.type cloud_run_revision`);
+  const ingress = local(copy, 'ingress_service');
+  if (equal('resource.labels.service_name').join() !== ingress) problems.push(`${id}: not scoped to ${ingress}, whose requests it counts`);
+  for (const clause of clauses) {
+    const path = clause.field.join('.');
+    if (!requestLogFields.includes(path)) problems.push(`${id}: its filter reads ${path}, not a field of Cloud Run's request log`);
+  }
+  const extractors = metric.label_extractors ?? {};
+  for (const [label, expression] of Object.entries(extractors)) {
+    const path = parseExtractor(expression).field.join('.');
+    if (!requestLogFields.includes(path)) problems.push(`${id}: label ${label} is extracted from ${path}, not a field of the request log`);
+  }
+  if (metric.value_extractor) problems.push(`${id}: a value from the request log is not what it counts`);
+  return [...problems, ...declaredLabelProblems(id, metric)];
+}
+
+/** A metric declares exactly the labels it extracts. */
+function declaredLabelProblems(id: string, metric: LogMetricSpec): string[] {
+  const extracted = Object.keys(metric.label_extractors ?? {}).sort();
+  const descriptor = first(metric.metric_descriptor) as NonNullable<LogMetricSpec['metric_descriptor']>[number];
+  const declared = (descriptor?.labels ?? []).map((label) => label.key).sort();
+  return JSON.stringify(declared) === JSON.stringify(extracted)
+    ? []
+    : [`${id}: declares labels ${JSON.stringify(declared)} but extracts ${JSON.stringify(extracted)}`];
+}
+
+/** What is wrong with one log-based metric, read against the line (or the request log) it counts. */
 function logMetricProblems(copy: Terraform, id: string, metric: LogMetricSpec): string[] {
+  if (readsRequestLog(metric)) return requestLogMetricProblems(copy, id, metric);
   const problems: string[] = [];
   const clauses = comparisons(parseQuery(metric.filter));
   const equal = (path: string) => clauses.filter((c) => c.op === '=' && c.field.join('.') === path).map((c) => c.value);
@@ -117,7 +164,7 @@ function logMetricProblems(copy: Terraform, id: string, metric: LogMetricSpec): 
   if (equal('logName').join() !== stdoutLog) problems.push(`${id}: not scoped to the stdout log ${stdoutLog}`);
   for (const clause of clauses) {
     const path = clause.field.join('.');
-    if (['resource.type', 'resource.labels.service_name', 'logName'].includes(path)) continue;
+    if (SCOPE.includes(path)) continue;
     const field = jsonField(clause.field);
     if (!field || !(field in line.schema.shape)) problems.push(`${id}: its filter reads ${path}, not a field of the line`);
     else if (clause.op !== ':' && !accepts(line.schema, field, clause.value)) {
@@ -130,11 +177,7 @@ function logMetricProblems(copy: Terraform, id: string, metric: LogMetricSpec): 
     if (!field || !(field in line.schema.shape))
       problems.push(`${id}: label ${label} is extracted from ${expression}, not a field of the line`);
   }
-  const descriptor = first(metric.metric_descriptor) as NonNullable<LogMetricSpec['metric_descriptor']>[number];
-  const declared = (descriptor?.labels ?? []).map((label) => label.key).sort();
-  if (JSON.stringify(declared) !== JSON.stringify(Object.keys(extractors).sort())) {
-    problems.push(`${id}: declares labels ${JSON.stringify(declared)} but extracts ${JSON.stringify(Object.keys(extractors).sort())}`);
-  }
+  problems.push(...declaredLabelProblems(id, metric));
   if (metric.value_extractor) {
     const field = jsonField(parseExtractor(metric.value_extractor).field);
     if (!field || !accepts(line.schema, field, 1) || accepts(line.schema, field, 'text')) {
@@ -150,7 +193,17 @@ function knownMetrics(copy: Terraform): Record<string, MetricInfo> {
   for (const metric of Object.values(logMetrics(copy, PROJECT))) {
     const event = comparisons(parseQuery(metric.filter)).find((c) => c.field.join('.') === 'jsonPayload.event')?.value;
     const descriptor = first(metric.metric_descriptor) as NonNullable<LogMetricSpec['metric_descriptor']>[number];
+    const fieldOf = (expression: string) => parseExtractor(expression).field.join('.');
+    const labelOf = (path: string) => Object.entries(metric.label_extractors ?? {}).find(([, e]) => fieldOf(e) === path)?.[0];
+    const excluded: Record<string, string[]> = {};
+    const query = parseQuery(metric.filter);
+    for (const term of query.kind === 'and' ? query.terms : [query]) {
+      const left = term.kind === 'not' && term.term.kind === 'compare' && term.term.op === '=' ? term.term : undefined;
+      const label = left && labelOf(left.field.join('.'));
+      if (left && label) excluded[label] = [...(excluded[label] ?? []), left.value];
+    }
     known[`logging.googleapis.com/user/${metric.name}`] = {
+      excluded,
       resource: 'cloud_run_revision',
       kind: 'DELTA',
       value: descriptor?.value_type === 'DISTRIBUTION' ? 'DISTRIBUTION' : 'INT64',
@@ -225,6 +278,9 @@ function seriesProblems(copy: Terraform, series: Series): string[] {
     const field = info.labelFields?.[label];
     for (const value of values) {
       if (info.line && field && !accepts(info.line, field, value)) problems.push(`${where}: ${label} is never ${JSON.stringify(value)}`);
+      if (info.excluded?.[label]?.includes(value)) {
+        problems.push(`${where}: ${label} is never ${JSON.stringify(value)}: ${selected.metric}'s filter leaves those out`);
+      }
     }
   }
   if (!aggregationAllowed(info, series.aligner, series.reducer)) {
@@ -327,13 +383,15 @@ function chartSeries(copy: Terraform, template?: string): Series[] {
 
 test('each log-based metric reads only fields of its line, from the service that writes it, and declares what it extracts', () => {
   const metrics = logMetrics(tf, PROJECT);
-  assert.deepEqual(Object.keys(metrics).sort(), ['deliveries', 'delivery_latency', 'webhooks']);
+  assert.deepEqual(Object.keys(metrics).sort(), ['deliveries', 'delivery_latency', 'webhooks', 'webhooks_accepted']);
   assert.deepEqual(
     Object.entries(metrics).flatMap(([id, metric]) => logMetricProblems(tf, id, metric)),
     [],
   );
   const labels = (id: string) => Object.keys(metrics[id]!.label_extractors ?? {}).sort();
   assert.deepEqual(labels('webhooks'), ['code', 'outcome', 'source']);
+  assert.deepEqual(labels('webhooks_accepted'), ['source', 'status']);
+  assert.ok(readsRequestLog(metrics.webhooks_accepted!) && !readsRequestLog(metrics.webhooks!));
   assert.deepEqual(labels('deliveries'), ['outcome', 'source']);
   assert.deepEqual(labels('delivery_latency'), ['source']);
   assert.equal(first(metrics.delivery_latency!.metric_descriptor).value_type, 'DISTRIBUTION');
@@ -377,11 +435,54 @@ test('the metric check catches a field the line lacks, an undeclared label, a wr
   );
 });
 
+test('the request-log metric check catches an app field, an undeclared label, another service, another log', () => {
+  const broken = (change: (metric: Block) => void) => {
+    const copy = clone();
+    change(copy.resources.google_logging_metric!.webhooks_accepted!);
+    return Object.entries(logMetrics(copy, PROJECT))
+      .flatMap(([name, metric]) => logMetricProblems(copy, name, metric))
+      .join('\n');
+  };
+  assert.equal(
+    broken(() => {}),
+    '',
+  );
+  assert.match(
+    broken((m) => ((m.label_extractors as Block).source = 'EXTRACT(jsonPayload.source)')),
+    /webhooks_accepted: label source is extracted from jsonPayload.source, not a field of the request log/,
+  );
+  assert.match(
+    broken((m) => (m.filter = `${String(m.filter)} AND jsonPayload.outcome="accepted"`)),
+    /webhooks_accepted: its filter reads jsonPayload.outcome, not a field of Cloud Run's request log/,
+  );
+  assert.match(
+    broken((m) => (m.filter = String(m.filter).replace('httpRequest.status>=200', 'httpRequest.code>=200'))),
+    /its filter reads httpRequest.code, not a field/,
+  );
+  assert.match(
+    broken((m) => ((m.label_extractors as Block).latency = 'EXTRACT(httpRequest.latency)')),
+    /webhooks_accepted: declares labels \["source","status"\] but extracts \["latency","source","status"\]/,
+  );
+  assert.match(
+    broken((m) => (m.filter = String(m.filter).replace('ingress_service', 'processor_service'))),
+    /webhooks_accepted: not scoped to hookpipe-ingress, whose requests it counts/,
+  );
+  assert.match(
+    broken((m) => (m.filter = String(m.filter).replace('${local.requests_log}', '${local.stdout_log}'))),
+    /webhooks_accepted: not scoped to the request log/,
+  );
+});
+
 /** A line as the services write it (shared/src/logger.ts's fields around the metric line), checked by its schema. */
 function line(schema: z.ZodObject, fields: Record<string, unknown>): string {
   schema.parse(fields);
   return JSON.stringify({ severity: 'INFO', time: '2026-11-25T10:00:00.000Z', message: String(fields.event), ...fields });
 }
+
+const countBy = (metric: LogMetricSpec, entries: readonly LogEntry[]) =>
+  applyLogMetric(metric, entries)
+    .map(({ labels, count, values }) => ({ labels, count, values }))
+    .sort((a, b) => JSON.stringify(a.labels).localeCompare(JSON.stringify(b.labels)));
 
 test('the metrics count the lines of their own service on stdout, with their labels, and nothing else', () => {
   const metrics = logMetrics(tf, PROJECT);
@@ -393,32 +494,126 @@ test('the metrics count the lines of their own service on stdout, with their lab
   const unknown = line(WebhookLine, { event: 'webhook', outcome: 'refused', code: 'not_found' });
   const processed = line(DeliveryLine, { event: 'delivery', outcome: 'processed', source: 'stripe', messageId: '1', latencyMs: 42 });
   const retry = line(DeliveryLine, { event: 'delivery', outcome: 'retry', source: 'stripe', messageId: '2', latencyMs: 7 });
+  // The ingress's refusal carries an httpRequest, lifted into the entry: still a stdout entry, not the request log.
+  const withRequest = JSON.stringify({
+    ...JSON.parse(unknown),
+    httpRequest: { requestMethod: 'POST', requestUrl: '/webhooks/stripe', status: 202 },
+  });
   const entries: LogEntry[] = [
-    from(ingress, accepted),
     from(ingress, unknown),
     from(processor, processed),
     from(processor, retry),
-    // None of these count: another service, stderr, another project, a request log, a line that is not JSON.
+    // None of these count: an accepted line (written at debug only: its webhook is counted from the request log),
+    // another service, stderr, another project, a request log, a line that is not JSON.
+    from(ingress, accepted),
     from(processor, accepted),
     from(ingress, processed),
-    from(ingress, accepted, 'stderr'),
-    cloudRunEntry(accepted, { projectId: 'other-project', service: ingress }),
-    { ...from(ingress, accepted), logName: `projects/${PROJECT}/logs/run.googleapis.com%2Frequests` },
-    from(ingress, 'event=webhook outcome=accepted'),
+    from(ingress, unknown, 'stderr'),
+    cloudRunEntry(unknown, { projectId: 'other-project', service: ingress }),
+    { ...from(ingress, unknown), logName: requestsLog },
+    from(ingress, 'event=webhook outcome=refused'),
   ];
-  const count = (id: string) =>
-    applyLogMetric(metrics[id]!, entries)
-      .map(({ labels, count, values }) => ({ labels, count, values }))
-      .sort((a, b) => JSON.stringify(a.labels).localeCompare(JSON.stringify(b.labels)));
-  assert.deepEqual(count('webhooks'), [
-    { labels: { code: '', outcome: 'accepted', source: 'stripe' }, count: 1, values: [] },
-    { labels: { code: 'not_found', outcome: 'refused', source: '' }, count: 1, values: [] },
+  assert.deepEqual(countBy(metrics.webhooks!, [...entries, from(ingress, withRequest)]), [
+    { labels: { code: 'not_found', outcome: 'refused', source: '' }, count: 2, values: [] },
   ]);
-  assert.deepEqual(count('deliveries'), [
+  assert.deepEqual(countBy(metrics.webhooks_accepted!, [...entries, from(ingress, withRequest)]), [], 'no stdout entry, whatever it holds');
+  assert.deepEqual(countBy(metrics.deliveries!, entries), [
     { labels: { outcome: 'processed', source: 'stripe' }, count: 1, values: [] },
     { labels: { outcome: 'retry', source: 'stripe' }, count: 1, values: [] },
   ]);
-  assert.deepEqual(count('delivery_latency'), [{ labels: { source: 'stripe' }, count: 1, values: [42] }]);
+  assert.deepEqual(countBy(metrics.delivery_latency!, entries), [{ labels: { source: 'stripe' }, count: 1, values: [42] }]);
+});
+
+/** One request to the ingress as Cloud Logging holds it: Cloud Run's request-log entry and the ingress's line, if any. */
+function exchange(
+  method: string,
+  path: string,
+  status: number,
+  fields?: Record<string, unknown>,
+  service = local(tf, 'ingress_service'),
+): LogEntry[] {
+  const trace = { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), sampled: false };
+  const request = requestLogEntry(
+    { method, path, status, seconds: 0.01, requestBytes: 10, responseBytes: 0, at: new Date(0), trace },
+    { projectId: PROJECT, service, origin: runAppOrigin(service) },
+  );
+  const app = fields && cloudRunEntry(line(WebhookLine, { event: 'webhook', ...fields }), { projectId: PROJECT, service });
+  return app ? [request, app] : [request];
+}
+
+/** Each exchange at LOG_LEVEL=debug (every line written), and how many times the two ingress metrics count it. */
+function countsPerExchange(copy: Terraform) {
+  const metrics = logMetrics(copy, PROJECT);
+  const accepted = (source: string, status: number) =>
+    exchange('POST', `/webhooks/${source}`, status, { outcome: 'accepted', source, deliveryId: 'd', messageId: '1' });
+  const cases: Record<string, LogEntry[]> = {
+    'accepted, 202': accepted('stripe', 202),
+    "accepted, Adyen's 200": accepted('adyen', 200),
+    "accepted, Discord's 204": accepted('discord', 204),
+    'refused, 401': exchange('POST', '/webhooks/stripe', 401, { outcome: 'refused', source: 'stripe', code: 'unauthorized' }),
+    'refused, unknown source': exchange('POST', '/webhooks/nope', 404, { outcome: 'refused', code: 'not_found' }),
+    'deferred, 503': exchange('POST', '/webhooks/stripe', 503, { outcome: 'deferred', source: 'stripe', code: 'overloaded' }),
+    'failed, 500': exchange('POST', '/webhooks/stripe', 500, { outcome: 'failed', source: 'stripe', code: 'internal' }),
+    'GET handshake': exchange('GET', '/webhooks/whatsapp?hub.mode=subscribe&hub.challenge=1', 200, {
+      outcome: 'handshake',
+      source: 'whatsapp',
+    }),
+    'POST handshake': exchange('POST', '/webhooks/slack', 200, { outcome: 'handshake', source: 'slack' }),
+    'a health check': exchange('GET', '/healthz', 200),
+    "the processor's push": exchange('POST', '/webhooks/stripe', 202, undefined, local(copy, 'processor_service')),
+  };
+  return Object.fromEntries(
+    Object.entries(cases).map(([name, entries]) => [
+      name,
+      [metrics.webhooks!, metrics.webhooks_accepted!].map((metric) => applyLogMetric(metric, entries).reduce((n, s) => n + s.count, 0)),
+    ]),
+  );
+}
+
+test('an accepted webhook is counted once, from the request log, even at debug where the ingress also writes its line', () => {
+  // [hookpipe/webhooks, hookpipe/webhooks_accepted] for each exchange.
+  assert.deepEqual(countsPerExchange(tf), {
+    'accepted, 202': [0, 1],
+    "accepted, Adyen's 200": [0, 1],
+    "accepted, Discord's 204": [0, 1],
+    'refused, 401': [1, 0],
+    'refused, unknown source': [1, 0],
+    'deferred, 503': [1, 0],
+    'failed, 500': [1, 0],
+    'GET handshake': [1, 0],
+    // Answered 200 like an accepted webhook: in both, as infra/README.md says (once per subscription).
+    'POST handshake': [1, 1],
+    'a health check': [0, 0],
+    "the processor's push": [0, 0],
+  });
+  const metrics = logMetrics(tf, PROJECT);
+  assert.deepEqual(
+    countBy(metrics.webhooks_accepted!, [...exchange('POST', '/webhooks/adyen', 200), ...exchange('POST', '/webhooks/stripe', 202)]),
+    [
+      { labels: { source: 'adyen', status: '200' }, count: 1, values: [] },
+      { labels: { source: 'stripe', status: '202' }, count: 1, values: [] },
+    ],
+  );
+
+  const twice = clone();
+  const webhooks = twice.resources.google_logging_metric!.webhooks!;
+  webhooks.filter = String(webhooks.filter).replace('AND NOT jsonPayload.outcome="accepted"', '');
+  assert.deepEqual(countsPerExchange(twice)['accepted, 202'], [1, 1], 'without the exclusion, a debug line is counted again');
+});
+
+test("the source label is a configured source's name or empty, whatever the URL's spelling", () => {
+  const extractor = parseExtractor(logMetrics(tf, PROJECT).webhooks_accepted!.label_extractors!.source!);
+  const url = (path: string) => `${runAppOrigin(local(tf, 'ingress_service'))}${path}`;
+  const sourceOf = (path: string) => extract(extractor, { ...exchange('POST', path, 202)[0]! }) ?? '';
+  const configured = (parseYaml(readFileSync('config/sources.local.yaml', 'utf8')) as { sources: Array<{ name: string }> }).sources;
+  for (const { name } of configured) assert.equal(sourceOf(`/webhooks/${name}`), name, url(`/webhooks/${name}`));
+  // The longest and shortest names sources.ts allows.
+  for (const name of ['a', `a${'-_9'.repeat(20)}xy`]) assert.equal(sourceOf(`/webhooks/${name}`), name);
+  assert.equal(sourceOf('/webhooks/graph?validationToken=x'), 'graph', 'the query string is not part of it');
+  // Spellings a router may still send to a source: never labels of their own.
+  for (const path of ['/webhooks/%73tripe', '/webhooks/Stripe', '/webhooks/stripe%00x', '/webhooks/stripe/x', '/webhooks//stripe']) {
+    assert.equal(sourceOf(path), '', path);
+  }
 });
 
 test("the latency buckets reach past the dead-letter subscription's retention, so a redriven event lands in a finite bucket", () => {
@@ -611,6 +806,7 @@ test("the dashboard charts every metric of the pipeline, each one that exists, o
   const [ingress, processor] = [local(tf, 'ingress_service'), local(tf, 'processor_service')];
   for (const expected of [
     `${metric('webhooks')} ${ingress}`,
+    `${metric('webhooks_accepted')} ${ingress}`,
     `${metric('deliveries')} ${processor}`,
     `${metric('delivery_latency')} ${processor}`,
     ...['dead_letter_subscription', 'push_subscription'].flatMap((sub) => [
@@ -642,6 +838,13 @@ test('the dashboard check catches a wrong subscription, a missing metric, a thre
     /"run.googleapis.com\/request_latency", a metric that does not exist/,
   );
   assert.match(broken(template.replace('"metric.label.code"', '"metric.label.reason"')), /groups by metric.label.reason/);
+  // Accepted webhooks read from the app's lines, as before they moved to the request log: a chart that stays empty.
+  const fromLines = template.replace(/\$\{accepted_metric\}(.*?)",/, '${webhooks_metric}$1 AND metric.labels.outcome=\\"accepted\\"",');
+  assert.notEqual(fromLines, template);
+  assert.match(
+    broken(fromLines),
+    /outcome is never "accepted": logging.googleapis.com\/user\/hookpipe\/webhooks's filter leaves those out/,
+  );
   assert.match(broken(template.replace('"xPos": 24', '"xPos": 12')), /overlaps another/);
   const moved = clone();
   (moved.locals.dashboard_vars as Record<string, string>).dead_letter_alert_age_seconds = '${local.dead_letter_retention_seconds}';

@@ -1,8 +1,15 @@
 # The pipeline's metrics, alerts and dashboard.
 #
-# Metrics are LOG-BASED: counted by Cloud Logging from the one JSON line the ingress writes per webhook
-# (`event: "webhook"`) and the processor writes per delivery (`event: "delivery"`), whose fields are declared once in
-# shared/src/metric-lines.ts. Not exported from the process through OpenTelemetry, because:
+# Metrics are LOG-BASED: counted by Cloud Logging from entries that exist anyway.
+# - Accepted webhooks (hookpipe/webhooks_accepted): from Cloud Run's REQUEST LOG, the one entry Cloud Run's front end
+#   writes per request (run.googleapis.com%2Frequests: httpRequest with the method, the full URL and the status, and
+#   the request's trace). The ingress writes no line of its own for an accepted webhook at the default level: that
+#   line cost it 10 to 20% more CPU per webhook (README, Performance), and the request log already says it all.
+# - Everything else the ingress does with a webhook (refused, deferred, failed, handshake) from its `event: "webhook"`
+#   line, and each delivery from the processor's `event: "delivery"` line, whose fields are declared once in
+#   shared/src/metric-lines.ts. An accepted webhook's line, written only at LOG_LEVEL=debug, is excluded from
+#   hookpipe/webhooks, so whatever the level it is counted once.
+# Not exported from the process through OpenTelemetry, because:
 # - nothing to run in the process: no SDK, no exporter, no periodic export (the Cloud Monitoring exporter,
 #   @google-cloud/opentelemetry-cloud-monitoring-exporter, depends on the whole `googleapis` package);
 # - nothing lost when an instance is killed or scaled in between two export intervals: the line is on stdout as
@@ -27,6 +34,13 @@
 #   (https://cloud.google.com/logging/docs/reference/v2/rest/v2/projects.metrics, LogMetric).
 # - A label cannot be deleted or change its type once created, at most 10 per metric, about 30,000 time series per
 #   metric: the labels here take values from short closed lists (https://cloud.google.com/logging/docs/logs-based-metrics/labels).
+# - Cloud Run writes a request-log entry for every request to a service, "automatically"
+#   (https://cloud.google.com/run/docs/logging), with its httpRequest (https://cloud.google.com/logging/docs/reference/
+#   v2/rpc/google.logging.type#httprequest: requestUrl is "the scheme (http, https), the host name, the path and the
+#   query portion of the URL") and its trace (https://cloud.google.com/logging/docs/reference/v2/rest/v2/LogEntry),
+#   the same trace the container's lines name, which is how Cloud Logging groups them
+#   (https://cloud.google.com/run/docs/samples/cloudrun-manual-logging). The fields a metric may read from it are
+#   listed, with these links, in test/support/request-log.ts.
 # - A JSON line on a Cloud Run service's stdout becomes an entry of the log run.googleapis.com%2Fstdout on the
 #   resource cloud_run_revision, its fields under jsonPayload (https://cloud.google.com/run/docs/logging,
 #   https://cloud.google.com/logging/docs/structured-logging).
@@ -35,11 +49,13 @@
 #   when run again (https://github.com/hashicorp/terraform-provider-google/issues/11102). The alerts name the
 #   metrics through their resources so that Terraform at least creates them first.
 #
-# infra/monitoring.test.ts holds these to the code: every field a metric reads is in shared/src/metric-lines.ts,
+# infra/monitoring.test.ts holds these to the code: every field a metric reads is in shared/src/metric-lines.ts or
+# the request log,
 # every chart and alert reads a metric that exists, on the subscriptions and services of topology.tf.
 
 locals {
-  stdout_log = "projects/${var.project_id}/logs/run.googleapis.com%2Fstdout"
+  stdout_log   = "projects/${var.project_id}/logs/run.googleapis.com%2Fstdout"
+  requests_log = "projects/${var.project_id}/logs/run.googleapis.com%2Frequests"
 
   # The dead-letter subscription drops a message this long after it was dead-lettered (pubsub.tf): the alert on the
   # oldest dead letter leaves two days to act before that.
@@ -53,6 +69,7 @@ locals {
     push_subscription                 = local.push_subscription
     dead_letter_subscription          = local.dead_letter_subscription
     webhooks_metric                   = "logging.googleapis.com/user/${google_logging_metric.webhooks.name}"
+    accepted_metric                   = "logging.googleapis.com/user/${google_logging_metric.webhooks_accepted.name}"
     deliveries_metric                 = "logging.googleapis.com/user/${google_logging_metric.deliveries.name}"
     latency_metric                    = "logging.googleapis.com/user/${google_logging_metric.delivery_latency.name}"
     dead_letter_alert_age_seconds     = local.dead_letter_alert_age_seconds
@@ -62,14 +79,60 @@ locals {
 
 # ---- metrics ----
 
+# Webhooks accepted, from the request log: a POST to /webhooks/<source> answered 2xx. That is 202 once Pub/Sub has
+# the event, or a provider's own answer (Adyen's 200 "[accepted]", Discord's 204); a POST handshake (Slack's
+# url_verification, Microsoft Graph's validation) is answered 200 too and is counted here as well as in
+# hookpipe/webhooks' `handshake` (rare: once per subscription). The labels stay bounded whatever a stranger sends:
+# only a configured source can answer 2xx, and `source` is extracted only when the path segment is written as a
+# source name is (sources.ts: lower-case letters, digits, "-", "_"), so a percent-encoded or otherwise rewritten
+# spelling that still reached a source counts with source="" rather than as a label of its own; `status` is one of
+# the 2xx codes.
+resource "google_logging_metric" "webhooks_accepted" {
+  name        = "hookpipe/webhooks_accepted"
+  description = "Webhooks the ingress accepted (POST /webhooks/<source> answered 2xx, from Cloud Run's request log), by source and status."
+  filter      = <<-EOT
+    resource.type="cloud_run_revision"
+    AND resource.labels.service_name="${local.ingress_service}"
+    AND logName="${local.requests_log}"
+    AND httpRequest.requestMethod="POST"
+    AND httpRequest.requestUrl=~"^https?://[^/]+/webhooks/[^/?#]+(?:[?#]|$)"
+    AND httpRequest.status>=200
+    AND httpRequest.status<300
+  EOT
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "hookpipe webhooks accepted"
+    labels {
+      key         = "source"
+      value_type  = "STRING"
+      description = "The configured source the URL names; empty for a spelling that is not a source name's."
+    }
+    labels {
+      key         = "status"
+      value_type  = "STRING"
+      description = "The status answered: 202, or a provider's own 200 or 204 (and 200 for a POST handshake)."
+    }
+  }
+  label_extractors = {
+    source = "REGEXP_EXTRACT(httpRequest.requestUrl, \"^https?://[^/]+/webhooks/([a-z0-9][a-z0-9_-]*)(?:[?#]|$)\")"
+    status = "EXTRACT(httpRequest.status)"
+  }
+  depends_on = [google_project_service.apis]
+}
+
+# The ingress's lines: refused, deferred, failed and handshake. An accepted webhook's line exists only at
+# LOG_LEVEL=debug and is left out, since hookpipe/webhooks_accepted counts it from the request log.
 resource "google_logging_metric" "webhooks" {
   name        = "hookpipe/webhooks"
-  description = "Requests to /webhooks/<source> at the ingress, by source, outcome and error code."
+  description = "Requests to /webhooks/<source> the ingress did not accept, by source, outcome and error code."
   filter      = <<-EOT
     resource.type="cloud_run_revision"
     AND resource.labels.service_name="${local.ingress_service}"
     AND logName="${local.stdout_log}"
     AND jsonPayload.event="webhook"
+    AND NOT jsonPayload.outcome="accepted"
   EOT
   metric_descriptor {
     metric_kind  = "DELTA"
@@ -84,7 +147,7 @@ resource "google_logging_metric" "webhooks" {
     labels {
       key         = "outcome"
       value_type  = "STRING"
-      description = "accepted, refused, deferred, failed or handshake."
+      description = "refused, deferred, failed or handshake (accepted ones: hookpipe/webhooks_accepted)."
     }
     labels {
       key         = "code"

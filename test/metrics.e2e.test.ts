@@ -1,8 +1,10 @@
 // The log-based metrics of infra/monitoring.tf, end to end on the emulators: the ingress and the processor run as
-// Cloud Run runs them (their own processes, JSON lines on stdout), a scripted mix of webhooks goes through, and
-// every google_logging_metric in infra, applied to the stdout lines as Cloud Logging would apply it
-// (test/support/logging-query.ts), counts exactly the mix: per source, outcome and code at the ingress, per source
-// and outcome at the processor, and one latency value per processed delivery.
+// Cloud Run runs them (their own processes, JSON lines on stdout, at the default level, info), behind a model of
+// Cloud Run's front end that writes the request log (test/support/request-log.ts); a scripted mix of webhooks goes
+// through, and every google_logging_metric in infra, applied to the stdout lines and the request log as Cloud Logging
+// would apply it (test/support/logging-query.ts), counts exactly the mix: accepted webhooks per source and status
+// from the request log alone (the ingress writes no line for them at info), refusals per source and code from the
+// ingress's lines, per source and outcome at the processor, and one latency value per processed delivery.
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { ensureTopology } from '../shared/src/topology.ts';
 import { applyLogMetric, cloudRunEntry, type LogEntry, type MetricSeries } from './support/logging-query.ts';
 import { FAST_RETRIES, pipelineEnv } from './support/pipeline.ts';
 import { isolatedTopology, type Tap, tap, testPubSub } from './support/pubsub.ts';
+import { type FrontEnd, runAppOrigin, startFrontEnd } from './support/request-log.ts';
 import { type ServiceProcess, spawnIngress, spawnService } from './support/services.ts';
 import { LOCAL_SOURCES, stripeWebhook } from './support/stripe.ts';
 import { readTerraform, resource, type Terraform } from './support/terraform.ts';
@@ -32,8 +35,13 @@ let pubsub: PubSub;
 let ingress: ServiceProcess;
 let processor: ServiceProcess;
 let deadLetters: Tap;
+let frontEnd: FrontEnd;
+let ingressService: string;
+let processorService: string;
 before(async () => {
   tf = await readTerraform('infra');
+  ingressService = String(resource(tf, 'google_cloud_run_v2_service', 'ingress').name);
+  processorService = String(resource(tf, 'google_cloud_run_v2_service', 'processor').name);
   pubsub = testPubSub();
   const topology = await isolatedTopology(pubsub, { maxDeliveryAttempts: 5, ...FAST_RETRIES });
   // The level the services run at by default (shared/src/config.ts): lines written below it are never counted.
@@ -42,8 +50,10 @@ before(async () => {
   await ensureTopology(pubsub, topology, { pushEndpoint: `http://127.0.0.1:${processor.port}/pubsub/push` });
   deadLetters = await tap(pubsub, topology.deadLetterTopic);
   ingress = await spawnIngress(env);
+  frontEnd = await startFrontEnd(ingress.port, { projectId: PROJECT, service: ingressService, origin: runAppOrigin(ingressService) });
 });
 after(async () => {
+  await frontEnd?.close();
   for (const service of [ingress, processor]) {
     if (!service) continue;
     service.child.kill('SIGTERM');
@@ -53,7 +63,8 @@ after(async () => {
   await pubsub?.close();
 });
 
-const url = (path: string) => `http://127.0.0.1:${ingress.port}${path}`;
+/** Every request goes through the front end, as on Cloud Run. */
+const url = (path: string) => `http://127.0.0.1:${frontEnd.port}${path}`;
 async function post(path: string, headers: Record<string, string>, body: string): Promise<number> {
   const response = await fetch(url(path), { method: 'POST', headers, body });
   await response.arrayBuffer();
@@ -61,7 +72,7 @@ async function post(path: string, headers: Record<string, string>, body: string)
 }
 /** A Stripe event signed as Stripe signs it, or with a signature of the right shape that no secret made. */
 const stripe = (id: string, options: { type?: string; forged?: boolean } = {}) => {
-  const webhook = stripeWebhook(ingress.port, { id, ...(options.type ? { type: options.type } : {}) });
+  const webhook = stripeWebhook(frontEnd.port, { id, ...(options.type ? { type: options.type } : {}) });
   const forged = `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}`;
   return post('/webhooks/stripe', options.forged ? { ...webhook.headers, 'stripe-signature': forged } : webhook.headers, webhook.body);
 };
@@ -119,8 +130,8 @@ test('the log-based metrics counted from the services’ stdout equal a scripted
   await waitFor(`${duplicate} processed`, () => settledAs(duplicate, 'processed'), 30_000);
   expect(await stripe(duplicate), 202, 'the duplicate');
 
-  // 3 ok, flaky, perm, duplicate twice, ignored, 2 pushes, 5 refused.
-  const requests = 15;
+  // 3 ok, flaky, perm, duplicate twice, ignored, 2 pushes: 10 accepted; 5 refused.
+  const [accepted, refused] = [10, 5];
   await waitFor(
     'every delivery settled and every request logged',
     () =>
@@ -128,20 +139,28 @@ test('the log-based metrics counted from the services’ stdout equal a scripted
       settledAs(perm, 'dead-lettered') &&
       settledAs(ignored, 'ignored') &&
       settledAs(duplicate, 'duplicate') &&
-      ingress.logs.filter((line) => line.event === 'webhook').length >= requests,
+      frontEnd.entries.length >= accepted + refused &&
+      ingress.logs.filter((line) => line.event === 'webhook').length >= refused,
     60_000,
   );
   await deadLetters.waitForCount(1);
 
-  const ingressService = String(resource(tf, 'google_cloud_run_v2_service', 'ingress').name);
-  const processorService = String(resource(tf, 'google_cloud_run_v2_service', 'processor').name);
-  const logged = [...entries(ingress, ingressService), ...entries(processor, processorService)];
+  // At the default level the ingress wrote a line for each refusal and none for an accepted webhook: the accepted
+  // count below comes from the request log alone.
+  assert.deepEqual(
+    ingress.logs.filter((line) => line.event === 'webhook').map((line) => line.outcome),
+    Array(refused).fill('refused'),
+  );
+  assert.equal(frontEnd.entries.length, accepted + refused, 'one request-log entry per request');
+  const logged = [...entries(ingress, ingressService), ...entries(processor, processorService), ...frontEnd.entries];
   const metrics = logMetrics(tf, PROJECT);
   const count = (id: string) => sorted(applyLogMetric(metrics[id]!, logged));
 
+  assert.deepEqual(count('webhooks_accepted'), [
+    { labels: { source: 'github', status: '202' }, count: 2 },
+    { labels: { source: 'stripe', status: '202' }, count: 8 },
+  ]);
   assert.deepEqual(count('webhooks'), [
-    { labels: { code: '', outcome: 'accepted', source: 'github' }, count: 2 },
-    { labels: { code: '', outcome: 'accepted', source: 'stripe' }, count: 8 },
     { labels: { code: 'not_found', outcome: 'refused', source: '' }, count: 1 },
     { labels: { code: 'payload_too_large', outcome: 'refused', source: 'stripe' }, count: 1 },
     { labels: { code: 'unauthorized', outcome: 'refused', source: 'github' }, count: 1 },

@@ -51,7 +51,7 @@ test('the query language: NOT, then OR, then AND; side by side is AND; string co
   assert.equal(matcher('jsonPayload.n="5"')(e), true);
   assert.equal(matcher('jsonPayload.missing="x"')(e), false);
   assert.equal(matcher('NOT jsonPayload.missing="x"')(e), true);
-  assert.throws(() => parseQuery('jsonPayload.a=~"x"'), /does not understand/);
+  assert.throws(() => parseQuery('jsonPayload.a={x}'), /does not understand/);
   assert.throws(() => parseQuery('jsonPayload.a="x" AND'), /expected word/);
   assert.throws(() => parseQuery('(jsonPayload.a="x"'), /expected close/);
 });
@@ -77,4 +77,20 @@ test('extractors: a missing field gives a label its default and records no value
   assert.throws(() => parseExtractor('REGEXP_EXTRACT(jsonPayload.id, "(a)(b)")'), /exactly one capture group, not 2/);
   assert.throws(() => parseExtractor('EXTRACT(jsonPayload.id, "x")'), /wrong arguments/);
   assert.throws(() => applyLogMetric({ ...metric, value_extractor: undefined }, []), /a distribution needs a value extractor/);
+});
+
+test('regular expressions match anywhere unless anchored; <, <=, >, >= compare numbers, and a missing field matches none', () => {
+  const e = entry({ url: 'https://h.a.run.app/webhooks/stripe?x=1', status: 202, text: '204' });
+  assert.equal(matcher('jsonPayload.url=~"/webhooks/[a-z]+"')(e), true);
+  assert.equal(matcher('jsonPayload.url=~"^/webhooks/"')(e), false);
+  assert.equal(matcher('jsonPayload.url!~"^/webhooks/"')(e), true);
+  assert.equal(matcher('jsonPayload.url=~"^https?://[^/]+/webhooks/[^/?#]+(?:[?#]|$)"')(e), true);
+  assert.equal(matcher('jsonPayload.missing=~".*"')(e), false);
+  assert.equal(matcher('jsonPayload.status>=200 AND jsonPayload.status<300')(e), true);
+  assert.equal(matcher('jsonPayload.status>202')(e), false);
+  assert.equal(matcher('jsonPayload.status<=202')(e), true);
+  assert.equal(matcher('jsonPayload.text>203')(e), true, 'a number written as a string');
+  assert.equal(matcher('jsonPayload.missing<300')(e), false);
+  assert.equal(matcher('NOT jsonPayload.missing<300')(e), true);
+  assert.throws(() => matcher('jsonPayload.status>"abc"')(e), /only numbers are compared with > here/);
 });

@@ -3,8 +3,9 @@
 // that infra's filters use, and the label and value extractors of a google_logging_metric. Anything outside the
 // subset throws, so a filter that grows past what this understands fails a test rather than passing unexamined.
 //
-// - Query language: https://cloud.google.com/logging/docs/view/logging-query-language. Comparisons `=`, `!=` and
-//   `:` (has, a substring) against a quoted or bare value; "String comparisons aren't case sensitive"; NOT binds
+// - Query language: https://cloud.google.com/logging/docs/view/logging-query-language. Comparisons `=`, `!=`, `:`
+//   (has, a substring), `=~` and `!~` (a regular expression, RE2, matching anywhere unless anchored) and `<`, `<=`,
+//   `>`, `>=` (numbers here) against a quoted or bare value; "String comparisons aren't case sensitive"; NOT binds
 //   tightest, then OR, then AND ("a OR NOT b AND NOT c OR d" is "(a OR (NOT b)) AND ((NOT c) OR d)"); terms side by
 //   side are joined by AND; parentheses group.
 // - Extractors: EXTRACT(field) and REGEXP_EXTRACT(field, "regex") with exactly one capture group; a label whose
@@ -98,13 +99,15 @@ export function cloudRunEntry(line: string, origin: CloudRunOrigin): LogEntry {
 export type Query =
   | { kind: 'and' | 'or'; terms: Query[] }
   | { kind: 'not'; term: Query }
-  | { kind: 'compare'; field: string[]; op: '=' | '!=' | ':'; value: string };
+  | { kind: 'compare'; field: string[]; op: Operator; value: string };
+
+export type Operator = '=' | '!=' | ':' | '=~' | '!~' | '<' | '<=' | '>' | '>=';
 
 type Token = { type: 'open' | 'close' | 'and' | 'or' | 'not' | 'op' | 'string' | 'word'; text: string };
 
 function tokenize(query: string): Token[] {
   const tokens: Token[] = [];
-  const pattern = /\s+|(\()|(\))|(!=|=|:)|"((?:[^"\\]|\\.)*)"|([A-Za-z0-9_@/%.-]+)/y;
+  const pattern = /\s+|(\()|(\))|(=~|!~|!=|<=|>=|=|:|<|>)|"((?:[^"\\]|\\.)*)"|([A-Za-z0-9_@/%.-]+)/y;
   while (pattern.lastIndex < query.length) {
     const at = pattern.lastIndex;
     const match = pattern.exec(query);
@@ -175,7 +178,7 @@ export function parseQuery(query: string): Query {
       return inner;
     }
     const field = parseFieldPath(take('word').text);
-    const op = take('op').text as '=' | '!=' | ':';
+    const op = take('op').text as Operator;
     const value = peek()?.type === 'string' ? take('string').text : take('word').text;
     return { kind: 'compare', field, op, value };
   }
@@ -210,6 +213,15 @@ function has(value: unknown, needle: string): boolean {
   return false;
 }
 
+/** `<`, `<=`, `>`, `>=` between numbers: a field that is missing or not a number matches none of them. */
+function ordered(op: '<' | '<=' | '>' | '>=', value: unknown, operand: string): boolean {
+  const left = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  const right = Number(operand);
+  if (!Number.isFinite(right)) throw new Error(`only numbers are compared with ${op} here, not ${JSON.stringify(operand)}`);
+  if (!Number.isFinite(left)) return false;
+  return op === '<' ? left < right : op === '<=' ? left <= right : op === '>' ? left > right : left >= right;
+}
+
 export function matches(query: Query, entry: LogEntry): boolean {
   switch (query.kind) {
     case 'and':
@@ -221,6 +233,13 @@ export function matches(query: Query, entry: LogEntry): boolean {
     case 'compare': {
       const value = fieldValue(entry, query.field);
       if (query.op === ':') return has(value, query.value);
+      if (query.op === '=~' || query.op === '!~') {
+        // RE2 and JavaScript agree on the simple patterns a filter needs; RE2-only syntax fails to compile here.
+        const text = scalar(value);
+        const found = text !== undefined && new RegExp(query.value).test(text);
+        return query.op === '=~' ? found : !found;
+      }
+      if (query.op !== '=' && query.op !== '!=') return ordered(query.op, value, query.value);
       const equal = scalar(value)?.toLowerCase() === query.value.toLowerCase();
       return query.op === '=' ? equal : !equal;
     }
