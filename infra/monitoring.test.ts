@@ -235,15 +235,23 @@ function selection(filter: string) {
     resource: '',
     resourceLabels: {} as Record<string, string[]>,
     metricLabels: {} as Record<string, string[]>,
+    /** Metric label values left out with `NOT metric.labels.x = "v"`. */
+    excludedMetricLabels: {} as Record<string, string[]>,
   };
   const add = (labels: Record<string, string[]>, key: string, value: string) => {
     labels[key] = [...(labels[key] ?? []), value];
   };
-  for (const { field, op, value } of comparisons(parseQuery(filter))) {
+  const query = parseQuery(filter);
+  const negated = new Set((query.kind === 'and' ? query.terms : [query]).flatMap((term) => (term.kind === 'not' ? comparisons(term) : [])));
+  for (const comparison of comparisons(query)) {
+    const { field, op, value } = comparison;
     const path = field.join('.');
     if (op !== '=') throw new Error(`only = in time-series filters here: ${filter}`);
     const label = field.length === 3 && field[1] === 'labels' ? field[2] : undefined;
-    if (path === 'metric.type') selected.metric = value;
+    if (negated.has(comparison)) {
+      if (!(label && field[0] === 'metric')) throw new Error(`only metric labels are negated here: ${filter}`);
+      add(selected.excludedMetricLabels, label, value);
+    } else if (path === 'metric.type') selected.metric = value;
     else if (path === 'resource.type') selected.resource = value;
     else if (label && field[0] === 'resource') add(selected.resourceLabels, label, value);
     else if (label && field[0] === 'metric') add(selected.metricLabels, label, value);
@@ -653,7 +661,12 @@ test('the alerts: dead letters waiting, the oldest about to expire, push backlog
   assert.equal(alerts.ingress_errors!.filter.metric, 'run.googleapis.com/request_count');
   assert.deepEqual(alerts.ingress_errors!.filter.resourceLabels, { service_name: [ingress] });
   assert.deepEqual(alerts.ingress_errors!.filter.metricLabels, { response_code_class: ['5xx'] });
-  assert.deepEqual(alerts.ingress_errors!.denominator, { ...alerts.ingress_errors!.filter, metricLabels: {} }, 'a ratio of all requests');
+  // Refusals (a stranger's 404s and 401s) are out of the denominator, so junk cannot dilute a real outage's ratio.
+  assert.deepEqual(
+    alerts.ingress_errors!.denominator,
+    { ...alerts.ingress_errors!.filter, metricLabels: {}, excludedMetricLabels: { response_code_class: ['4xx'] } },
+    'a ratio of the requests not refused',
+  );
   assert.equal(alerts.ingress_errors!.threshold, '${var.ingress_5xx_ratio_alert}');
 
   assert.equal(alerts.dead_lettered_rate!.filter.metric, `logging.googleapis.com/user/${logMetrics(tf, PROJECT).deliveries!.name}`);

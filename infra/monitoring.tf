@@ -357,8 +357,8 @@ resource "google_monitoring_alert_policy" "ingress_errors" {
   documentation {
     mime_type = "text/markdown"
     content   = <<-EOT
-      More than ${var.ingress_5xx_ratio_alert * 100}% of the requests to `${local.ingress_service}` got a 5xx over
-      5 minutes. Providers retry a 5xx, but some give up or disable the endpoint (Shopify after 8 failures, GitHub
+      More than ${var.ingress_5xx_ratio_alert * 100}% of the requests to `${local.ingress_service}` not refused
+      with a 4xx got a 5xx over 5 minutes. Providers retry a 5xx, but some give up or disable the endpoint (Shopify after 8 failures, GitHub
       never retries on its own).
 
       - 503 with `code` overloaded or shutting_down (the dashboard's "webhooks by outcome": `deferred`): the ingress
@@ -377,10 +377,13 @@ resource "google_monitoring_alert_policy" "ingress_errors" {
         AND metric.type = "run.googleapis.com/request_count"
         AND metric.labels.response_code_class = "5xx"
       EOT
+      # 4xx answers are left out of the denominator: a stranger's junk requests (404, 401) would otherwise dilute
+      # the ratio and keep a real outage silent.
       denominator_filter = <<-EOT
         resource.type = "cloud_run_revision"
         AND resource.labels.service_name = "${local.ingress_service}"
         AND metric.type = "run.googleapis.com/request_count"
+        AND NOT metric.labels.response_code_class = "4xx"
       EOT
       comparison         = "COMPARISON_GT"
       threshold_value    = var.ingress_5xx_ratio_alert
