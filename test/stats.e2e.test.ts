@@ -2,7 +2,8 @@
 // (processed, dead-lettered, ignored for want of a handler, and a provider's resend that is a duplicate, not a new
 // event); `hookpipe stats --json`, spawned as an operator runs it, and the admin API's GET /admin/api/stats answer
 // the same numbers, which equal the mix and a direct count of the ledger's documents; the dead letters are counted
-// on the dead-letter subscription, each listed with its expiry.
+// on the dead-letter subscription, each listed with its expiry. With HOOKPIPE_UNHANDLED=dead-letter, an event no
+// handler takes is counted as dead-lettered too.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -92,8 +93,8 @@ async function hookpipeStats(args: string[]): Promise<string> {
 
 const cliStats = async (args: string[]): Promise<Stats> => Stats.parse(JSON.parse(await hookpipeStats(['--json', ...args])));
 
-async function apiStats(query: string): Promise<Stats> {
-  const origin = `http://127.0.0.1:${pipeline.processor.port}`;
+async function apiStats(query: string, of = pipeline): Promise<Stats> {
+  const origin = `http://127.0.0.1:${of.processor.port}`;
   const response = await fetch(`${origin}/admin/api/stats?${query}`, {
     headers: { 'sec-fetch-site': 'same-origin', referer: `${origin}/admin` },
   });
@@ -164,4 +165,20 @@ test('stats of one source, and of a window before anything arrived', async () =>
   assert.deepEqual(none.totals, { events: 0, byStatus: {} });
   const github = await apiStats(`source=github&since=${encodeURIComponent(since.toISOString())}`);
   assert.deepEqual({ totals: github.totals, depth: github.deadLetters.depth }, { totals: { events: 0, byStatus: {} }, depth: 0 });
+});
+
+test('with HOOKPIPE_UNHANDLED=dead-letter an event no handler takes is in the ledger as dead-lettered, so the stats count it', async () => {
+  const strict = await startPipeline([payments], { env: { HOOKPIPE_UNHANDLED: 'dead-letter' } });
+  try {
+    const from = new Date(Date.now() - 1000);
+    const id = await strict.sendStripe({ type: 'charge.refunded' });
+    await waitFor('the unhandled event recorded', async () => (await strict.ledger(id))?.status === 'dead-lettered', 30_000);
+    await strict.deadLetters.waitForCount(1, 30_000);
+    const stats = await apiStats(`since=${encodeURIComponent(from.toISOString())}`, strict);
+    assert.deepEqual(stats.totals, { events: 1, byStatus: { 'dead-lettered': 1 } });
+    assert.equal(stats.deadLetters.depth, 1);
+    assert.equal((await strict.ledger(id))?.lastError?.class, 'NoHandler');
+  } finally {
+    await strict.stop();
+  }
 });

@@ -57,3 +57,11 @@ test('sparklines scale to the busiest bucket; ages in the largest readable unit'
   assert.equal(sparkline([0, 0]), '  ');
   assert.deepEqual([age(42), age(17 * 60), age(5 * 3600 + 180), age(6 * 86_400 + 7200)], ['42s', '17m', '5h 3m', '6d 2h']);
 });
+
+test('a ledger with more sources than listed says so under the table', () => {
+  assert.doesNotMatch(statsReport(stats), /more than/);
+  assert.match(
+    statsReport({ ...stats, moreSources: true }),
+    /\nslack +3 +1 +2\nthe ledger has more than 2 sources: only the first 2 by name are listed, so they do not add up to all\n/,
+  );
+});

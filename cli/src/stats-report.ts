@@ -21,6 +21,11 @@ export function age(seconds: number): string {
   return `${Math.floor(seconds / 86_400)}d ${Math.floor((seconds % 86_400) / 3600)}h`;
 }
 
+/** Said when the ledger has more sources than the stats list: the rows then do not add up to the totals. */
+export function moreSourcesNote(listed: number): string {
+  return `the ledger has more than ${listed} sources: only the first ${listed} by name are listed, so they do not add up to all`;
+}
+
 export function statsReport(stats: Stats): string {
   const { window, totals } = stats;
   const lines: string[] = [];
@@ -39,6 +44,7 @@ export function statsReport(stats: Stats): string {
     }));
     lines.push('', table(rows, ['source', 'events', ...statuses]));
   }
+  if (stats.moreSources) lines.push(moreSourcesNote(stats.sources.length));
   if (stats.slowest.length > 0) {
     const rows = stats.slowest.map((s) => ({ ...s, meanLatencyMs: s.meanLatencyMs.toFixed(1) }));
     lines.push('', 'slowest sources (mean receive-to-processed time of processed events):');

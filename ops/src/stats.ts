@@ -15,9 +15,20 @@
 // entries about five times over (totals, per source, per bucket, per bucket and status, per bucket and busy source):
 // a window of a million events costs about 5,000 reads, and a few hundred small queries (1 read each) at least.
 // The composite indexes these queries need in production are in infra/firestore.tf.
+//
+// Bounds: a window longer than a day (SOURCE_SERIES_MAX_MS) has no series by source (up to 300 more queries, for a
+// chart whose bars are then hours wide; the per-source totals stay), and each bucket's busiest status is derived
+// from its total rather than counted. With `deadlineMs`, no query starts past the deadline and the answer is an
+// error telling the operator to narrow the window (the queries already in flight, at most CONCURRENCY, end alone:
+// Firestore's client cannot cancel one). The admin API runs one computation at a time per instance.
+//
+// Counts come from count() queries only. The mean latency's query is served by the index that holds latencyMs,
+// where a document without the field (processed before latencies were stored) has no entry: that query gives the
+// mean over the events that have a latency, and never a count.
 import { AggregateField, type Firestore, type Query, type Transaction } from '@google-cloud/firestore';
 import { z } from 'zod';
 import { DateLike } from '../../shared/src/date-like.ts';
+import { HttpError } from '../../shared/src/errors.ts';
 import { LEDGER_STATUSES, type LedgerStatus } from '../../shared/src/ledger-entry.ts';
 import { createLimiter } from '../../shared/src/limiter.ts';
 import type { DeadLetterSurvey } from './dead-letter-queue.ts';
@@ -37,6 +48,18 @@ export const SLOWEST_SOURCES = 10;
 /** Aggregation queries in flight at once. */
 const CONCURRENCY = 8;
 export const OTHER_SOURCES = 'other';
+/** Windows longer than this have no series by source (Stats' series.bySource is empty): see the header. */
+export const SOURCE_SERIES_MAX_MS = 24 * 60 * 60 * 1000;
+/** The admin API's deadline for one computation: under the processor's 60 s request timeout, with room to answer. */
+export const STATS_DEADLINE_MS = 40_000;
+
+/** The answer when the counting passes its deadline: a 503 the operator can act on. */
+export function statsTooSlow(deadlineMs: number): HttpError {
+  return new HttpError(
+    'unavailable',
+    `the stats could not be counted within ${Math.round(deadlineMs / 1000)} s: narrow the window (since/until) or choose one source`,
+  );
+}
 
 /**
  * The composite indexes the counts need beyond Firestore's single-field ones, as infra/firestore.tf declares them
@@ -113,6 +136,11 @@ function nonZero(counts: Counts): Counts {
   return Object.fromEntries(LEDGER_STATUSES.filter((s) => (counts[s] ?? 0) > 0).map((s) => [s, counts[s]!]));
 }
 
+/** A record by status with its keys in the ledger's order (the order the page and the terminal show them in). */
+function inLedgerOrder<T>(record: Partial<Record<LedgerStatus, T>>): Partial<Record<LedgerStatus, T>> {
+  return Object.fromEntries(LEDGER_STATUSES.filter((s) => record[s] !== undefined).map((s) => [s, record[s]!]));
+}
+
 /** The busiest sources first (by events, then by name), and the ones with a series of their own. */
 export function rankSources<T extends { source: string; events: number }>(sources: T[], seriesSources = SERIES_SOURCES) {
   const ranked = sources.filter((s) => s.events > 0).sort((a, b) => b.events - a.events || a.source.localeCompare(b.source));
@@ -158,9 +186,17 @@ interface Filter {
   end: Date;
 }
 
-/** Counts (and mean latencies) read by aggregation queries inside one read-only transaction, a few at a time. */
-function counter(firestore: Firestore, collection: string, tx: Transaction) {
+/**
+ * Counts (and mean latencies) read by aggregation queries inside one read-only transaction, a few at a time.
+ * `check` runs before each query starts, and throws to stop the counting (its deadline has passed).
+ */
+function counter(firestore: Firestore, collection: string, tx: Transaction, check: () => void) {
   const limiter = createLimiter(CONCURRENCY);
+  const run = <T>(task: () => Promise<T>) =>
+    limiter.run(() => {
+      check();
+      return task();
+    });
   const query = ({ status, source, start, end }: Filter): Query => {
     let q: Query = firestore.collection(collection);
     if (source !== undefined) q = q.where('source', '==', source);
@@ -169,24 +205,25 @@ function counter(firestore: Firestore, collection: string, tx: Transaction) {
     return q.where('createdAt', '>=', start).where('createdAt', '<', end).orderBy('createdAt', 'desc');
   };
   return {
-    count: (filter: Filter) => limiter.run(async () => (await tx.get(query(filter).count())).data().count),
-    latency: (filter: Filter) =>
-      limiter.run(async () => {
-        const aggregate = query(filter).aggregate({ processed: AggregateField.count(), mean: AggregateField.average('latencyMs') });
-        return (await tx.get(aggregate)).data();
-      }),
-    /** The sources in the ledger, one query each: the next name after the last (a document read each). */
-    async sources(): Promise<string[]> {
+    count: (filter: Filter) => run(async () => (await tx.get(query(filter).count())).data().count),
+    /** The mean over the matching events that have a latency (null: none has); never a count (see the header). */
+    meanLatency: (filter: Filter) =>
+      run(async () => (await tx.get(query(filter).aggregate({ mean: AggregateField.average('latencyMs') }))).data().mean),
+    /**
+     * The sources in the ledger, one query each: the next name after the last (a document read each); `more` when
+     * there are more than MAX_SOURCES, which are left out.
+     */
+    async sources(): Promise<{ found: string[]; more: boolean }> {
       const found: string[] = [];
-      while (found.length < MAX_SOURCES) {
+      while (found.length <= MAX_SOURCES) {
         let q = firestore.collection(collection).orderBy('source').select('source').limit(1);
         if (found.length > 0) q = q.where('source', '>', found.at(-1)!);
-        const snapshot = await tx.get(q);
+        const snapshot = await run(() => tx.get(q));
         const next = snapshot.docs[0]?.get('source') as unknown;
         if (typeof next !== 'string') break;
         found.push(next);
       }
-      return found;
+      return { found: found.slice(0, MAX_SOURCES), more: found.length > MAX_SOURCES };
     },
   };
 }
@@ -198,6 +235,8 @@ export interface StatsOptions {
   now?: Date | undefined;
   /** Sources with a series of their own (SERIES_SOURCES). */
   seriesSources?: number | undefined;
+  /** Stop counting after this long and fail with statsTooSlow (the admin API: STATS_DEADLINE_MS); none by default. */
+  deadlineMs?: number | undefined;
 }
 
 /** The dead-letter queue, as the stats read it (dead-letter-queue.ts). */
@@ -217,59 +256,83 @@ export async function computeStats(
   const window = windowOf(options.since ?? new Date(until.getTime() - DEFAULT_WINDOW_MS), until);
   const { since } = window;
   const whole = { start: since, end: until };
+  const { deadlineMs } = options;
+  const deadline = deadlineMs === undefined ? undefined : Date.now() + deadlineMs;
+  // Set when the answer is given up (the deadline passed, or the survey failed): no further query starts.
+  let halted: unknown;
+  const check = () => {
+    if (halted !== undefined) throw halted;
+    if (deadline !== undefined && Date.now() >= deadline) throw statsTooSlow(deadlineMs!);
+  };
+  // The queue's scan is asked for first: the admin API refuses it at once when its dead-letter slot is busy, and then
+  // nothing has been counted in vain. It runs while Firestore counts.
+  const surveying = deadLetters.survey(options.source === undefined ? {} : { source: options.source });
   const counting = firestore.runTransaction(
     async (tx) => {
-      const count = counter(firestore, collection, tx);
+      const count = counter(firestore, collection, tx, check);
       const [sources, totals] = await Promise.all([
-        options.source === undefined ? count.sources() : [options.source],
+        options.source === undefined ? count.sources() : { found: [options.source], more: false },
         Promise.all(LEDGER_STATUSES.map((status) => count.count({ ...whole, source: options.source, status }))),
       ]);
       const totalsByStatus: Counts = Object.fromEntries(LEDGER_STATUSES.map((status, i) => [status, totals[i]!]));
-      const statuses = LEDGER_STATUSES.filter((s) => (totalsByStatus[s] ?? 0) > 0);
-      // Per source, the statuses with events only; the processed ones with their mean latency.
+      // Busiest first: the first one's series is derived from the buckets' totals.
+      const statuses = LEDGER_STATUSES.filter((s) => (totalsByStatus[s] ?? 0) > 0).sort((a, b) => totalsByStatus[b]! - totalsByStatus[a]!);
+      // Per source, the statuses with events only, each by count(); the processed ones' mean latency beside.
       const perSource = await Promise.all(
-        sources.map(async (source) => {
+        sources.found.map(async (source) => {
           const byStatus: Counts = {};
-          let latency = { processed: 0, mean: null as number | null };
+          let meanLatencyMs: number | null = null;
           await Promise.all(
             statuses.map(async (status) => {
-              if (status === 'processed') {
-                latency = await count.latency({ ...whole, source, status });
-                byStatus.processed = latency.processed;
-              } else byStatus[status] = await count.count({ ...whole, source, status });
+              byStatus[status] = await count.count({ ...whole, source, status });
+              if (status === 'processed' && byStatus.processed! > 0) meanLatencyMs = await count.meanLatency({ ...whole, source, status });
             }),
           );
-          return { source, events: sum(byStatus), byStatus: nonZero(byStatus), latency };
+          return { source, events: sum(byStatus), byStatus: nonZero(byStatus), meanLatencyMs };
         }),
       );
       const { ranked, charted } = rankSources(perSource, options.seriesSources);
 
       // Per bucket: its total, then (for a bucket with events) what cannot be derived from it.
       const bucketTotals = await Promise.all(window.buckets.map((bucket) => count.count({ source: options.source, ...bucket })));
-      const series = async (filter: (bucket: Filter) => Filter, only?: boolean) =>
+      const series = async (filter: (bucket: Filter) => Filter) =>
         Promise.all(
-          window.buckets.map((bucket, i) => {
-            if (bucketTotals[i] === 0) return 0;
-            // The only status, or the only source, with events has all of its bucket's.
-            if (only) return bucketTotals[i]!;
-            return count.count(filter({ source: options.source, ...bucket }));
-          }),
+          window.buckets.map((bucket, i) => (bucketTotals[i] === 0 ? 0 : count.count(filter({ source: options.source, ...bucket })))),
         );
-      const byStatus = Object.fromEntries(
-        await Promise.all(statuses.map(async (status) => [status, await series((b) => ({ ...b, status }), statuses.length === 1)])),
-      ) as Record<LedgerStatus, number[]>;
-      const chartedSeries = await Promise.all(charted.map((source) => series((b) => ({ ...b, source }), ranked.length === 1)));
-      const bySource: Record<string, number[]> = Object.fromEntries(charted.map((source, i) => [source, chartedSeries[i]!]));
-      if (ranked.length > charted.length) bySource[OTHER_SOURCES] = otherSeries(bucketTotals, chartedSeries);
-      return { totalsByStatus, ranked, byStatus, bySource };
+      const [busiest, ...others] = statuses;
+      const counted = await Promise.all(others.map((status) => series((b) => ({ ...b, status }))));
+      const byStatus: Partial<Record<LedgerStatus, number[]>> = Object.fromEntries(others.map((status, i) => [status, counted[i]!]));
+      // The busiest status has what the others leave of each bucket (one snapshot: exact).
+      if (busiest) byStatus[busiest] = otherSeries(bucketTotals, counted);
+      const withSourceSeries = until.getTime() - since.getTime() <= SOURCE_SERIES_MAX_MS;
+      const chartedSources = withSourceSeries ? charted : [];
+      // The only source with events has all of each bucket's.
+      const chartedSeries = await Promise.all(
+        chartedSources.map((source) => (ranked.length === 1 && !sources.more ? bucketTotals : series((b) => ({ ...b, source })))),
+      );
+      const bySource: Record<string, number[]> = Object.fromEntries(chartedSources.map((source, i) => [source, chartedSeries[i]!]));
+      if (withSourceSeries && (ranked.length > chartedSources.length || sources.more)) {
+        bySource[OTHER_SOURCES] = otherSeries(bucketTotals, chartedSeries);
+      }
+      return { totalsByStatus, ranked, more: sources.more, byStatus: inLedgerOrder(byStatus), bySource };
     },
     { readOnly: true },
   );
-  // The queue is scanned while Firestore counts.
-  const [ledger, survey] = await Promise.all([
-    counting,
-    deadLetters.survey(options.source === undefined ? {} : { source: options.source }),
-  ]);
+  let timer: NodeJS.Timeout | undefined;
+  const overdue =
+    deadlineMs === undefined
+      ? []
+      : [new Promise<never>((_, reject) => (timer = setTimeout(() => reject(statsTooSlow(deadlineMs)), deadlineMs)))];
+  let ledger: Awaited<typeof counting>;
+  let survey: DeadLetterSurvey;
+  try {
+    [ledger, survey] = await Promise.race([Promise.all([counting, surveying]), ...overdue]);
+  } catch (error) {
+    halted = error;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
 
   return {
     window: {
@@ -280,12 +343,15 @@ export async function computeStats(
     },
     totals: { events: sum(ledger.totalsByStatus), byStatus: nonZero(ledger.totalsByStatus) },
     sources: ledger.ranked.map(({ source, events, byStatus }) => ({ source, events, byStatus })),
+    ...(ledger.more ? { moreSources: true } : {}),
     series: {
       buckets: window.buckets.map((b) => b.start.toISOString()),
       byStatus: ledger.byStatus,
       bySource: ledger.bySource,
     },
-    slowest: slowestOf(ledger.ranked.map((s) => ({ source: s.source, processed: s.latency.processed, meanLatencyMs: s.latency.mean }))),
+    slowest: slowestOf(
+      ledger.ranked.map((s) => ({ source: s.source, processed: s.byStatus.processed ?? 0, meanLatencyMs: s.meanLatencyMs })),
+    ),
     deadLetters: deadLetterStats(survey, now),
   };
 }

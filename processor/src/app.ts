@@ -3,7 +3,7 @@
 // handler's carry the trace the message's attribute names (with tracing on, the delivery's span, its child).
 import type { Tracer } from '@opentelemetry/api';
 import { Hono } from 'hono';
-import { PushEnvelope, parseReceivedAt, parseTraceAttribute } from '../../shared/src/contract.ts';
+import { PushEnvelope, parseTraceAttribute } from '../../shared/src/contract.ts';
 import { HttpError } from '../../shared/src/errors.ts';
 import { errorHandler, notFoundHandler } from '../../shared/src/http.ts';
 import type { createLimiter } from '../../shared/src/limiter.ts';
@@ -12,6 +12,7 @@ import type { DeliveryLine } from '../../shared/src/metric-lines.ts';
 import type { TraceContext } from '../../shared/src/trace-context.ts';
 import { endSpan, runInSpan, SpanKind, startSpan } from '../../shared/src/tracing.ts';
 import { type DeliveryDeps, type DeliveryResult, deliver, OUTCOME_STATUS } from './deliver.ts';
+import { latencyOf, measuredFrom } from './ledger.ts';
 import type { PushVerifier } from './push-auth.ts';
 
 export interface ProcessorDeps {
@@ -35,11 +36,10 @@ export interface ProcessorDeps {
 
 const SEVERITY = { processed: 'info', duplicate: 'info', ignored: 'info', retry: 'warn', 'dead-lettered': 'error' } as const;
 
-/** Milliseconds from the ingress's receipt (the receivedAt attribute) to now; none when the attribute does not parse. */
+/** Milliseconds from the ingress's receipt, or a redrive's time (ledger.ts measuredFrom), to now; none when neither parses. */
 export function deliveryLatencyMs(attributes: Record<string, string>, now: number): number | undefined {
-  const receivedAt = parseReceivedAt(attributes);
-  // Two instances' clocks may differ by a little: an outcome is never before its receipt.
-  return receivedAt === undefined ? undefined : Math.max(0, now - receivedAt);
+  const from = measuredFrom(attributes);
+  return from === undefined ? undefined : latencyOf(from, new Date(now));
 }
 
 /** The delivery's line (shared/src/metric-lines.ts's DeliveryLine, which the metrics count), with the details. */

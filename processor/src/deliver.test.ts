@@ -471,3 +471,68 @@ test('form bodies reach handlers as an object of fields', async () => {
   assert.equal(result.outcome, 'processed');
   assert.deepEqual(seen, [{ MessageStatus: 'delivered', To: '+1555' }]);
 });
+
+test('no handler, dead-letter: recorded in the ledger as dead-lettered once the publish is confirmed, never before', async () => {
+  const { handler } = counting(undefined, { eventTypes: ['charge.*'] });
+  const now = new Date('2026-11-24T10:00:01.000Z');
+  const failing = setup([handler], { unhandled: 'dead-letter', clock: () => now });
+  failing.failDeadLetter();
+  assert.equal((await deliver(envelope(), failing.deps)).outcome, 'retry');
+  assert.equal(await failing.ledger.get('stripe', 'evt_1'), undefined, 'not in the dead-letter topic: not recorded as there');
+
+  const { deps, ledger, deadLetters } = setup([handler], { unhandled: 'dead-letter', clock: () => now });
+  assert.equal((await deliver(envelope(), deps)).outcome, 'dead-lettered');
+  assert.equal(deadLetters.length, 1);
+  const entry = await ledger.get('stripe', 'evt_1');
+  assert.deepEqual(
+    {
+      status: entry?.status,
+      attempts: entry?.attempts,
+      lease: entry?.leaseExpiresAt,
+      error: entry?.lastError?.class,
+      at: entry?.createdAt,
+    },
+    { status: 'dead-lettered', attempts: 0, lease: undefined, error: 'NoHandler', at: now },
+  );
+});
+
+test('no handler, dead-letter: a ledger that cannot record it still acks (the dead letter holds the event), and says so', async () => {
+  const logs = captureLogs('processor');
+  const { handler } = counting(undefined, { eventTypes: ['charge.*'] });
+  const { deps, ledger, deadLetters } = setup([handler], { unhandled: 'dead-letter', logger: logs.logger });
+  ledger.failWrites = new Error('14 UNAVAILABLE');
+  assert.equal((await deliver(envelope(), deps)).outcome, 'dead-lettered');
+  assert.equal(deadLetters.length, 1);
+  const warning = logs.entries.find((e) => e.message === 'ledger not updated after dead-lettering an unhandled event');
+  assert.deepEqual(
+    { deliveryId: warning?.deliveryId, messageId: warning?.messageId, error: warning?.error },
+    { deliveryId: 'evt_1', messageId: 'm-1', error: { class: 'Error', message: '14 UNAVAILABLE' } },
+  );
+});
+
+test('no handler, dead-letter: a processed event keeps its status; redriven to a handler, the dead-lettered one runs', async () => {
+  const { handler: other } = counting(undefined, { eventTypes: ['charge.*'] });
+  const { handler, seen } = counting();
+  const ledger = new MemoryLedger();
+  assert.equal((await deliver(envelope(), setup([handler], {}, ledger).deps)).outcome, 'processed');
+  const strict = setup([other], { unhandled: 'dead-letter' }, ledger);
+  assert.equal((await deliver(envelope({ messageId: 'm-2' }), strict.deps)).outcome, 'dead-lettered');
+  assert.equal((await ledger.get('stripe', 'evt_2'))?.status, undefined);
+  assert.equal((await ledger.get('stripe', 'evt_1'))?.status, 'processed');
+
+  const fresh = { attributes: stripeAttributes({ deliveryId: 'evt_2' }) };
+  assert.equal((await deliver(envelope(fresh), strict.deps)).outcome, 'dead-lettered');
+  assert.equal((await ledger.get('stripe', 'evt_2'))?.status, 'dead-lettered');
+  const redriven = { attributes: stripeAttributes({ deliveryId: 'evt_2', replayCount: 1, replayedAt: '2026-11-25T10:00:00.000Z' }) };
+  assert.equal((await deliver(envelope({ ...redriven, messageId: 'm-3' }), setup([handler], {}, ledger).deps)).outcome, 'processed');
+  assert.equal(seen.length, 2);
+});
+
+test("a redriven event's latency counts from its redrive, not from its first arrival days before", async () => {
+  const { handler } = counting();
+  const { deps, ledger } = setup([handler], { clock: () => new Date('2026-11-30T09:00:00.300Z') });
+  // Received on the 24th, dead-lettered, and redriven six days later.
+  const redriven = stripeAttributes({ replayCount: 1, replayedAt: '2026-11-30T09:00:00.000Z' });
+  assert.equal((await deliver(envelope({ attributes: redriven }), deps)).outcome, 'processed');
+  assert.equal((await ledger.get('stripe', 'evt_1'))?.latencyMs, 300);
+});

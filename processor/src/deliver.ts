@@ -1,9 +1,10 @@
 // One push delivery, start to end: find the handler, parse the payload with its schema, claim the ledger, run the
 // handler within its deadline, and decide the outcome. I/O (ledger, dead-letter topic) comes in as ports, so the
 // rules are tested without emulators. Every path ends in exactly one of: processed, duplicate, ignored,
-// dead-lettered (acked only once the dead-letter publish is confirmed), or retry (not acked). A handler abandoned
-// while it may still be running (past its deadline, or cut short by a shutdown) keeps its ledger lease until the
-// lease expires, so that a redelivery cannot run it a second time beside the first.
+// dead-lettered (acked only once the dead-letter publish is confirmed, and then recorded in the ledger, for want of
+// a handler too), or retry (not acked). A handler abandoned while it may still be running (past its deadline, or cut
+// short by a shutdown) keeps its ledger lease until the lease expires, so that a redelivery cannot run it a second
+// time beside the first.
 import { type DeadLetterReason, type PushEnvelope, parseMessageAttributes } from '../../shared/src/contract.ts';
 import { describeError, PermanentError } from '../../shared/src/errors.ts';
 import { describeIssues } from '../../shared/src/issues.ts';
@@ -11,7 +12,7 @@ import type { LedgerError } from '../../shared/src/ledger-entry.ts';
 import type { Logger } from '../../shared/src/logger.ts';
 import { type DeadLetterPort, publishDeadLetter } from './dead-lettering.ts';
 import { findHandler, type Handler } from './handlers.ts';
-import type { ClaimDecision, ClaimInput, IgnoreDecision, Ledger } from './ledger.ts';
+import { type ClaimDecision, type ClaimInput, type IgnoreDecision, type Ledger, measuredFrom } from './ledger.ts';
 
 export type Outcome = 'processed' | 'duplicate' | 'retry' | 'dead-lettered' | 'ignored';
 
@@ -224,7 +225,14 @@ export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promi
     if (deps.unhandled === 'ignore') return ignore({ ...claimFields, now: clock() }, identity, deps.ledger);
     const error = { class: 'NoHandler', message: `no handler takes ${attributes.source}/${attributes.eventType ?? '(no type)'}` };
     const sent = await deadLetter('unhandled', error, envelope.deliveryAttempt ?? 1);
-    return { ...identity, outcome: sent ? 'dead-lettered' : 'retry', error };
+    if (!sent) return { ...identity, outcome: 'retry', error };
+    // Recorded only once the message is safely in the dead-letter topic, so that the ledger counts it; a failed write
+    // loses nothing (the dead letter holds the event) and is logged with its ids.
+    await deps.ledger.deadLetteredUnhandled({ ...claimFields, now: clock() }, error).catch((writeError: unknown) => {
+      const fields = { deliveryId: attributes.deliveryId, messageId: message.messageId, error: describeError(writeError) };
+      deps.logger.warn(fields, 'ledger not updated after dead-lettering an unhandled event');
+    });
+    return { ...identity, outcome: 'dead-lettered', error };
   }
 
   const ids = { deliveryId: attributes.deliveryId, messageId: message.messageId, handler: handler.name };
@@ -330,7 +338,8 @@ export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promi
     await deps.ledger.complete(attributes.source, attributes.deliveryId, {
       handler: handler.name,
       now: clock(),
-      receivedAt: claimInput.receivedAt,
+      // A redriven event's latency counts from its redrive, not from its first arrival (ledger.ts measuredFrom).
+      receivedAt: measuredFrom(message.attributes),
     });
   } catch (error) {
     // The handler ran but the ledger did not record it: retry, and handlers must tolerate running twice anyway.

@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import type { Firestore } from '@google-cloud/firestore';
 import type { LedgerEntry } from '../../shared/src/ledger-entry.ts';
 import { testFirestore, uniqueCollection } from '../../test/support/firestore.ts';
-import { type ClaimDecision, type ClaimInput, decideClaim, decideIgnore, FirestoreLedger } from './ledger.ts';
+import { type ClaimDecision, type ClaimInput, decideClaim, decideIgnore, decideUnhandledDeadLetter, FirestoreLedger } from './ledger.ts';
 
 const now = new Date('2026-11-24T10:00:00Z');
 const input: ClaimInput = { source: 'stripe', deliveryId: 'evt_1', messageId: 'm1', replayCount: 0, now };
@@ -304,4 +304,49 @@ test('Firestore ledger ignore: an expired claim or a redrive of a dead letter is
   });
   assert.equal((await ledger.get('stripe', 'evt_1'))!.updatedAt.getTime(), now.getTime() + 1500, 'an ignored event is not rewritten');
   assert.deepEqual(await ledger.claim({ ...input, now: new Date(now.getTime() + 2500) }), { kind: 'claimed', attempts: 2 });
+});
+
+test('the unhandled dead-letter rule: recorded over anything but a processed event or a live lease', () => {
+  const later = new Date(now.getTime() + 1000);
+  assert.equal(decideUnhandledDeadLetter(undefined, now), true);
+  assert.equal(decideUnhandledDeadLetter(entry({ status: 'processed' }), now), false, 'it ran: its outcome stands');
+  assert.equal(decideUnhandledDeadLetter(entry({ status: 'processing', leaseExpiresAt: later }), now), false, 'running elsewhere');
+  assert.equal(decideUnhandledDeadLetter(entry({ status: 'failed', leaseExpiresAt: later }), now), false, 'abandoned, maybe running');
+  assert.equal(decideUnhandledDeadLetter(entry({ status: 'processing', leaseExpiresAt: now }), later), true, 'an expired claim');
+  for (const status of ['failed', 'ignored', 'dead-lettered'] as const)
+    assert.equal(decideUnhandledDeadLetter(entry({ status }), now), true);
+});
+
+test('Firestore ledger unhandled dead letter: one create, no lease, no transaction; a document that exists, by the rule', async (t) => {
+  const spy = counted();
+  t.after(() => spy.firestore.terminate());
+  const collection = uniqueCollection('ledger');
+  const ledger = new FirestoreLedger(spy.firestore, { collection, leaseMs: 1000, retentionDays: 30 });
+  const noHandler = { class: 'NoHandler', message: 'no handler takes stripe/charge.refunded' };
+  const event = { ...input, eventType: 'charge.refunded', receivedAt: new Date(now.getTime() - 50) };
+  await ledger.deadLetteredUnhandled(event, noHandler);
+  assert.deepEqual({ writers: spy.writers(), transactions: spy.transactions() }, { writers: 1, transactions: 0 });
+  const stored = (await ledger.get('stripe', 'evt_1'))!;
+  assert.deepEqual(
+    { status: stored.status, attempts: stored.attempts, lease: stored.leaseExpiresAt, error: stored.lastError, at: stored.createdAt },
+    { status: 'dead-lettered', attempts: 0, lease: undefined, error: noHandler, at: now },
+  );
+  // A redrive to a revision with the handler runs it; a later dead letter for want of one leaves it processed.
+  const redrive = { ...event, replayCount: 1, now: new Date(now.getTime() + 100) };
+  assert.deepEqual(await ledger.claim(redrive), { kind: 'claimed', attempts: 1 });
+  await ledger.deadLetteredUnhandled({ ...redrive, now: new Date(now.getTime() + 200) }, noHandler);
+  assert.equal((await ledger.get('stripe', 'evt_1'))!.status, 'processing', 'a live claim: its delivery records its outcome');
+  await ledger.complete('stripe', 'evt_1', { handler: 'refunds', now: new Date(now.getTime() + 300) });
+  await ledger.deadLetteredUnhandled({ ...redrive, now: new Date(now.getTime() + 400) }, noHandler);
+  assert.equal((await ledger.get('stripe', 'evt_1'))!.status, 'processed');
+
+  // An ignored event (the setting changed) is dead-lettered now, and keeps when it first came.
+  const other = { ...event, deliveryId: 'evt_2' };
+  await ledger.ignore(other);
+  await ledger.deadLetteredUnhandled({ ...other, now: new Date(now.getTime() + 500) }, noHandler);
+  const switched = (await ledger.get('stripe', 'evt_2'))!;
+  assert.deepEqual(
+    { status: switched.status, createdAt: switched.createdAt, updatedAt: switched.updatedAt },
+    { status: 'dead-lettered', createdAt: now, updatedAt: new Date(now.getTime() + 500) },
+  );
 });

@@ -10,10 +10,13 @@
 // rule (decideClaim), in a transaction when the claim would write. Single-document writes share RPCs with the other
 // deliveries of the moment (write-batcher.ts).
 //
-// An event no handler takes (HOOKPIPE_UNHANDLED=ignore) is recorded too, as `ignored`, with one create and no lease
-// (`ignore`), so that the ledger counts every event that arrived (ops/src/stats.ts). A completion stores the
-// receive-to-processed latency as a number (`latencyMs`), which Firestore's avg() aggregation can read.
+// An event no handler takes is recorded too, with one create and no lease, so that the ledger counts every event that
+// arrived (ops/src/stats.ts): as `ignored` (HOOKPIPE_UNHANDLED=ignore, `ignore`), or as `dead-lettered` once its
+// dead-letter publish is confirmed (HOOKPIPE_UNHANDLED=dead-letter, `deadLetteredUnhandled`). A completion stores the
+// receive-to-processed latency as a number (`latencyMs`), which Firestore's avg() aggregation can read; a redriven
+// event's counts from its redrive (`measuredFrom`).
 import { FieldValue, type Firestore } from '@google-cloud/firestore';
+import { parseReceivedAt, parseRedriveAttributes } from '../../shared/src/contract.ts';
 import {
   entryFromFirestore,
   type LedgerEntry,
@@ -80,10 +83,24 @@ export function decideIgnore(existing: LedgerEntry | undefined, input: ClaimInpu
   return claim.kind === 'claimed' ? { kind: 'ignored' } : claim;
 }
 
+/**
+ * Whether an event dead-lettered for want of a handler is recorded so over what the ledger holds. Its message is
+ * safely in the dead-letter topic either way; the record only says so. A processed event keeps its status (it ran;
+ * the dead letter is a later copy), and so does a document with a live lease: a handler running elsewhere (during a
+ * deploy), or abandoned and maybe still running, whose lease must keep a redrive from running it beside itself.
+ * Anything else (ignored, failed, an expired claim, dead-lettered before) is dead-lettered now, without a lease: a
+ * redrive that finds a handler then runs it (decideClaim: a newer replay).
+ */
+export function decideUnhandledDeadLetter(existing: LedgerEntry | undefined, now: Date): boolean {
+  if (!existing) return true;
+  if (existing.status === 'processed') return false;
+  return !(existing.leaseExpiresAt !== undefined && existing.leaseExpiresAt > now);
+}
+
 export interface CompleteFields {
   handler: string;
   now: Date;
-  /** When the ingress accepted the event: with `now`, the latency stored for averages. */
+  /** When the latency starts (measuredFrom: the ingress's receipt, or the redrive): with `now`, the latency stored for averages. */
   receivedAt?: Date | undefined;
 }
 
@@ -95,6 +112,12 @@ export interface Ledger {
    * dead letter whose handler was removed, is ignored this time, and the document says so).
    */
   ignore(input: ClaimInput): Promise<IgnoreDecision>;
+  /**
+   * Records an event dead-lettered for want of a handler (HOOKPIPE_UNHANDLED=dead-letter), called only once its
+   * dead-letter publish is confirmed: one create, no lease and no read. A document that exists already is updated
+   * only when decideUnhandledDeadLetter says so (in a transaction: rare).
+   */
+  deadLetteredUnhandled(input: ClaimInput, error: LedgerError): Promise<void>;
   complete(source: string, deliveryId: string, fields: CompleteFields): Promise<void>;
   /**
    * Records a failed attempt. The lease is released, so the next attempt may run at once, unless `keepLease`: the
@@ -119,9 +142,17 @@ export interface LedgerOptions {
 }
 
 /**
- * Receive-to-processed time in whole ms; never negative, though the ingress's clock and the processor's may differ a
- * little. A redriven event counts from its first arrival, its time as a dead letter included.
+ * When a delivery's receive-to-processed latency starts: the redrive's time for a message an operator redrove (its
+ * replayedAt attribute), so that days spent as a dead letter are not counted as latency; else the ingress's receipt
+ * (receivedAt). Undefined when neither parses. The delivery's log line (app.ts) and the ledger's latencyMs both use it.
  */
+export function measuredFrom(attributes: Record<string, string>): Date | undefined {
+  const { replayedAt } = parseRedriveAttributes(attributes);
+  const start = replayedAt === undefined ? parseReceivedAt(attributes) : Date.parse(replayedAt);
+  return start === undefined ? undefined : new Date(start);
+}
+
+/** Receive-to-processed time in whole ms, from measuredFrom; never negative (the instances' clocks may differ a little). */
 export function latencyOf(receivedAt: Date, processedAt: Date): number {
   return Math.max(0, Math.round(processedAt.getTime() - receivedAt.getTime()));
 }
@@ -207,13 +238,13 @@ export class FirestoreLedger implements Ledger {
     });
   }
 
-  async ignore(input: ClaimInput): Promise<IgnoreDecision> {
-    const ref = this.#doc(input.source, input.deliveryId);
-    const fields = (existing: LedgerEntry | undefined) => ({
+  /** What recording an event no handler takes writes (ignore, deadLetteredUnhandled): no lease, no handler. */
+  #unclaimedFields(input: ClaimInput, status: 'ignored' | 'dead-lettered', existing: LedgerEntry | undefined) {
+    return {
       source: input.source,
       deliveryId: input.deliveryId,
       messageId: input.messageId,
-      status: 'ignored' as const,
+      status,
       // No handler ran: the attempts count claims, and a redrive that finds a handler makes the first.
       attempts: existing?.attempts ?? 0,
       replayCount: Math.max(input.replayCount, existing?.replayCount ?? 0),
@@ -221,7 +252,12 @@ export class FirestoreLedger implements Ledger {
       expireAt: this.#expiry(input.now),
       ...(input.eventType === undefined ? {} : { eventType: input.eventType }),
       ...(input.receivedAt === undefined ? {} : { receivedAt: input.receivedAt }),
-    });
+    };
+  }
+
+  async ignore(input: ClaimInput): Promise<IgnoreDecision> {
+    const ref = this.#doc(input.source, input.deliveryId);
+    const fields = (existing: LedgerEntry | undefined) => this.#unclaimedFields(input, 'ignored', existing);
     try {
       await this.#write((writer) => writer.create(ref, { ...fields(undefined), createdAt: input.now }));
       return { kind: 'ignored' };
@@ -241,6 +277,27 @@ export class FirestoreLedger implements Ledger {
       if (existing) tx.update(ref, { ...fields(existing), leaseExpiresAt: FieldValue.delete() });
       else tx.create(ref, { ...fields(undefined), createdAt: input.now });
       return decision;
+    });
+  }
+
+  async deadLetteredUnhandled(input: ClaimInput, error: LedgerError): Promise<void> {
+    const ref = this.#doc(input.source, input.deliveryId);
+    const fields = (existing: LedgerEntry | undefined) => ({
+      ...this.#unclaimedFields(input, 'dead-lettered', existing),
+      lastError: error,
+    });
+    try {
+      await this.#write((writer) => writer.create(ref, { ...fields(undefined), createdAt: input.now }));
+      return;
+    } catch (createError) {
+      if ((createError as { code?: unknown }).code !== ALREADY_EXISTS) throw createError;
+    }
+    await this.#firestore.runTransaction(async (tx) => {
+      const snapshot = await tx.get(ref);
+      const existing = snapshot.exists ? entryFromFirestore(snapshot.data()!) : undefined;
+      if (!decideUnhandledDeadLetter(existing, input.now)) return;
+      if (existing) tx.update(ref, { ...fields(existing), leaseExpiresAt: FieldValue.delete() });
+      else tx.create(ref, { ...fields(undefined), createdAt: input.now });
     });
   }
 

@@ -5,6 +5,7 @@ import {
   type CompleteFields,
   decideClaim,
   decideIgnore,
+  decideUnhandledDeadLetter,
   type FailOptions,
   type Ledger,
   latencyOf,
@@ -85,6 +86,26 @@ export class MemoryLedger implements Ledger {
       } as LedgerEntry);
     }
     return decision;
+  }
+
+  async deadLetteredUnhandled(input: ClaimInput, error: LedgerError) {
+    if (this.failWrites) throw this.failWrites;
+    const key = this.#key(input.source, input.deliveryId);
+    const existing = this.entries.get(key);
+    if (!decideUnhandledDeadLetter(existing, input.now)) return;
+    this.entries.set(key, {
+      ...(existing ?? { createdAt: input.now, attempts: 0 }),
+      source: input.source,
+      deliveryId: input.deliveryId,
+      eventType: input.eventType,
+      messageId: input.messageId,
+      status: 'dead-lettered',
+      lastError: error,
+      replayCount: Math.max(input.replayCount, existing?.replayCount ?? 0),
+      updatedAt: input.now,
+      leaseExpiresAt: undefined,
+      expireAt: new Date(input.now.getTime() + 86_400_000),
+    } as LedgerEntry);
   }
 
   async complete(source: string, deliveryId: string, fields: CompleteFields) {

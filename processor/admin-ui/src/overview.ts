@@ -111,9 +111,17 @@ export async function loadOverview(): Promise<void> {
     showCharts(stats);
     const scope = stats.window.source ? `source ${stats.window.source}` : 'all sources';
     const step = duration(stats.window.bucketSeconds * 1000);
+    // The API leaves out what would cost too many queries (ops/src/stats-view.ts): said, so no chart or sum misleads.
+    const notes = [
+      ...(stats.moreSources ? [`only the first ${stats.sources.length} sources by name are counted one by one`] : []),
+      ...(stats.sources.length > 0 && Object.keys(stats.series.bySource).length === 0
+        ? ['sources are charted for windows up to 24 h']
+        : []),
+    ];
     say(
       message,
-      `${scope}, ${new Date(stats.window.since).toLocaleString()} to ${new Date(stats.window.until).toLocaleString()}, per ${step}`,
+      `${scope}, ${new Date(stats.window.since).toLocaleString()} to ${new Date(stats.window.until).toLocaleString()}, per ${step}` +
+        notes.map((note) => `; ${note}`).join(''),
     );
   } catch (error) {
     say(message, `Could not load the overview: ${errorText(error)}`, true);

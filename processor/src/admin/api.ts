@@ -5,8 +5,9 @@
 // a failure inside an operation is answered 500 without its message, which is logged.
 //
 // The processor also serves pushes, so the API keeps its work small and inside the request: one dead-letter scan
-// at a time per instance (two more may wait), a listing stops pulling once its page is full, and a redrive runs only
-// if it fits in the request, else it is refused with the CLI command that does it. A job left running after the
+// at a time per instance (two more may wait), a listing stops pulling once its page is full, a redrive runs only
+// if it fits in the request, else it is refused with the CLI command that does it, and the stats are counted one
+// computation at a time (none waits) within a deadline, past which the answer says to narrow the window. A job left running after the
 // answer would get next to no CPU: the processor uses request-based billing (cpu_idle), under which an instance's
 // CPU is throttled outside requests (https://cloud.google.com/run/docs/tips, "Background activity"); and the page's
 // next request may reach another instance.
@@ -20,7 +21,7 @@ import { type DeadLetterFilter, redriveCommand } from '../../../ops/src/dead-let
 import { EventQuery, findEvent, listEvents } from '../../../ops/src/events.ts';
 import { ListDeadLettersRequest, RedriveRequest, SeekRequest } from '../../../ops/src/requests.ts';
 import { seekSubscription } from '../../../ops/src/seek.ts';
-import { computeStats, StatsQuery } from '../../../ops/src/stats.ts';
+import { computeStats, STATS_DEADLINE_MS, StatsQuery } from '../../../ops/src/stats.ts';
 import { HttpError } from '../../../shared/src/errors.ts';
 import { errorHandler } from '../../../shared/src/http.ts';
 import { describeIssues } from '../../../shared/src/issues.ts';
@@ -78,20 +79,31 @@ export function checkRedriveSize(count: number, body: { filter: DeadLetterFilter
   );
 }
 
+export interface AdminOptions {
+  /** How long one stats computation may take (STATS_DEADLINE_MS; shorter in tests). */
+  statsDeadlineMs?: number | undefined;
+}
+
 /** `assets`: the page's files, read at start-up (a missing bundle stops the processor, naming the command that builds it). */
-export function createAdminApp(ops: Ops, logger: Logger, assets: AdminAssets = loadAdminAssets()): Hono {
+export function createAdminApp(ops: Ops, logger: Logger, assets: AdminAssets = loadAdminAssets(), options: AdminOptions = {}): Hono {
   const app = new Hono();
   const guard: GuardOptions = { onCloudRun: ops.config.K_SERVICE !== undefined };
   // Scans of one subscription at once would hide messages from each other, and each holds memory.
   const scans = createLimiter(1);
-  const oneScanAtATime = <T>(task: () => Promise<T>): Promise<T> => {
+  const refuseIfScansBusy = () => {
     const { active, waiting } = scans.stats();
     if (active + waiting >= 3) {
       const message = 'other dead-letter operations are running on this instance; retry shortly';
       throw new HttpError('overloaded', message, { retryAfterSeconds: 5 });
     }
+  };
+  const oneScanAtATime = <T>(task: () => Promise<T>): Promise<T> => {
+    refuseIfScansBusy();
     return scans.run(task);
   };
+  // One stats computation at a time, none waiting: hundreds of queries each, and a Refresh pressed again must not
+  // stack another behind one that may take up to its deadline.
+  let statsRunning = false;
   const caller = (c: Context) => callerIdentity({ header: (name) => c.req.header(name) }, guard);
 
   app.use('/api/*', async (c, next) => {
@@ -137,11 +149,23 @@ export function createAdminApp(ops: Ops, logger: Logger, assets: AdminAssets = l
   app.post('/api/dead-letters/redrive', redrive);
   app.post('/api/dead-letters/replay', redrive);
 
-  // The Overview's numbers: counted by Firestore (ops/src/stats.ts); the dead-letter count is a scan like a listing's.
+  // The Overview's numbers: counted by Firestore (ops/src/stats.ts) within STATS_DEADLINE_MS, one computation at a
+  // time; the dead-letter count is a scan like a listing's, whose slot is checked before anything is counted.
   app.get('/api/stats', async (c) => {
     const query = parse(StatsQuery, queryOf(c.req.url));
+    if (statsRunning) {
+      const message = 'the stats are being counted on this instance already; retry once they are shown';
+      throw new HttpError('overloaded', message, { retryAfterSeconds: 5 });
+    }
+    refuseIfScansBusy();
     const deadLetters = { survey: (filter?: DeadLetterFilter) => oneScanAtATime(() => ops.deadLetters.survey(filter)) };
-    return c.json(await computeStats(ops.firestore, ops.config.HOOKPIPE_LEDGER_COLLECTION, deadLetters, query));
+    statsRunning = true;
+    try {
+      const statsOptions = { ...query, deadlineMs: options.statsDeadlineMs ?? STATS_DEADLINE_MS };
+      return c.json(await computeStats(ops.firestore, ops.config.HOOKPIPE_LEDGER_COLLECTION, deadLetters, statsOptions));
+    } finally {
+      statsRunning = false;
+    }
   });
 
   app.get('/api/events', async (c) => {
