@@ -71,7 +71,7 @@ function traceHeaders(): Record<string, string> {
 /**
  * Tracing on, as deployed, with no network: the SDK follows the parent's sampled flag (shared/src/tracing-sdk.ts), and
  * every request here arrives unsampled, so each gets its span context, propagation and log field, no span is recorded
- * and the Cloud Trace exporter is never called. That is the cost of nearly every request on Cloud Run; the recorded
+ * and the OTLP exporter is never called. That is the cost of nearly every request on Cloud Run; the recorded
  * few (at most 0.1/s per instance) would add an export this benchmark cannot make without Google.
  */
 const ON: Variant = {

@@ -99,14 +99,18 @@ resource "google_cloud_run_v2_service_iam_member" "public_ingress" {
   member   = "allUsers"
 }
 
-# With tracing on, each service writes its spans to Cloud Trace with its own account (shared/src/tracing-sdk.ts);
-# roles/cloudtrace.agent holds cloudtrace.traces.patch (https://cloud.google.com/trace/docs/iam).
+# With tracing on, each service writes its spans with its own account to Cloud Trace's Telemetry (OTLP) API
+# (shared/src/tracing-sdk.ts): roles/telemetry.tracesWriter holds telemetry.traces.write, the one permission for
+# writing spans there (https://cloud.google.com/iam/docs/roles-permissions/telemetry); roles/cloudtrace.agent, for the
+# retired Cloud Trace exporter, is no longer granted. The exporter names the project in x-goog-user-project, its quota
+# project, and the Telemetry API asks the caller for roles/serviceusage.serviceUsageConsumer on that project
+# (https://docs.cloud.google.com/stackdriver/docs/otlp/overview, Authentication).
 resource "google_project_iam_member" "services_write_traces" {
   for_each = var.tracing == "cloud-trace" ? {
-    ingress   = google_service_account.ingress.member
-    processor = google_service_account.processor.member
+    for pair in setproduct(["ingress", "processor"], ["roles/telemetry.tracesWriter", "roles/serviceusage.serviceUsageConsumer"]) :
+    "${pair[0]} ${pair[1]}" => pair
   } : {}
   project = var.project_id
-  role    = "roles/cloudtrace.agent"
-  member  = each.value
+  role    = each.value[1]
+  member  = each.value[0] == "ingress" ? google_service_account.ingress.member : google_service_account.processor.member
 }

@@ -115,7 +115,7 @@ variable "dead_lettered_per_minute_alert" {
 }
 
 variable "tracing" {
-  description = "HOOKPIPE_TRACING for both services: \"off\" (the log lines still carry each webhook's trace) or \"cloud-trace\" (spans to Cloud Trace, sampled as Cloud Run samples requests; grants both service accounts roles/cloudtrace.agent, and needs the Cloud Trace API, cloudtrace.googleapis.com)."
+  description = "HOOKPIPE_TRACING for both services: \"off\" (the log lines still carry each webhook's trace) or \"cloud-trace\" (spans to Cloud Trace through its Telemetry (OTLP) API, telemetry.googleapis.com, sampled as Cloud Run samples requests; grants both service accounts roles/telemetry.tracesWriter and roles/serviceusage.serviceUsageConsumer on the project; apis.tf enables the Telemetry and Cloud Trace APIs either way)."
   type        = string
   default     = "off"
   validation {

@@ -44,7 +44,12 @@ export async function startIngress(env: NodeJS.ProcessEnv = process.env, overrid
   checkBudgetFitsSources(config.bodyBudget, sources);
   const bodyBudget = createBodyBudget(config.bodyBudget);
   const logger = createLogger({ service: 'ingress', level: config.LOG_LEVEL });
-  const tracing = await startTracing(tracingMode, { service: 'ingress', projectId: config.projectId, exporter: overrides.spanExporter });
+  const tracing = await startTracing(tracingMode, {
+    service: 'ingress',
+    projectId: config.projectId,
+    exporter: overrides.spanExporter,
+    logger,
+  });
   const pubsub = createPubSub(config.projectId);
   const outgoing = openIngressTopic(pubsub, config);
   const publisher = createBoundedPublisher(outgoing.batcher, { ...config.shedding, timeoutMs: config.HOOKPIPE_PUBLISH_TIMEOUT_MS });

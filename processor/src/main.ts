@@ -110,7 +110,7 @@ export async function startProcessor(env: NodeJS.ProcessEnv = process.env, overr
   }
   const firestore = new Firestore({ projectId });
   // Before the handlers load, so that a handlers module taking its tracer at load time gets the registered one.
-  const tracing = await startTracing(tracingMode, { service: 'processor', projectId, exporter: overrides.spanExporter });
+  const tracing = await startTracing(tracingMode, { service: 'processor', projectId, exporter: overrides.spanExporter, logger });
   const deadLetterTopic = openTopic(pubsub, config.HOOKPIPE_DEAD_LETTER_TOPIC, {
     timeoutMs: 10_000,
     batchMaxMessages: 100,
