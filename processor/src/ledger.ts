@@ -15,7 +15,7 @@
 // dead-letter publish is confirmed (HOOKPIPE_UNHANDLED=dead-letter, `deadLetteredUnhandled`). A completion stores the
 // receive-to-processed latency as a number (`latencyMs`), which Firestore's avg() aggregation can read; a redriven
 // event's counts from its redrive (`measuredFrom`).
-import { FieldValue, type Firestore } from '@google-cloud/firestore';
+import { type DocumentReference, FieldValue, type Firestore } from '@google-cloud/firestore';
 import { parseReceivedAt, parseRedriveAttributes } from '../../shared/src/contract.ts';
 import {
   entryFromFirestore,
@@ -198,36 +198,54 @@ export class FirestoreLedger implements Ledger {
     };
   }
 
-  async claim(input: ClaimInput): Promise<ClaimDecision> {
-    const ref = this.#doc(input.source, input.deliveryId);
-    // A forced re-run is asked for a settled event only, whose document exists: no create to try.
-    if (input.forceSettledBefore === undefined) {
-      const first = decideClaim(undefined, input);
-      if (first.kind !== 'claimed') return first;
+  /**
+   * The write every record of an arrival starts with: one create, the common case (no read, no transaction). When the
+   * document exists, `decide` (pure) judges what it holds; a read alone answers a decision that writes nothing
+   * (`fields` undefined), so nothing can be lost between the read and the answer, and only a decision that would
+   * write runs a transaction, which reads and decides again: two deliveries racing for the same document cannot both
+   * win. The document may have gone (the TTL policy) between the failed create and the read: it is created then.
+   */
+  async #createElseDecide<D>(
+    ref: DocumentReference,
+    created: D | undefined,
+    decide: (existing: LedgerEntry | undefined) => D,
+    fields: (decision: D, existing: LedgerEntry | undefined) => Record<string, unknown> | undefined,
+    now: Date,
+  ): Promise<D> {
+    if (created !== undefined) {
+      const first = fields(created, undefined);
       try {
-        await this.#write((writer) => writer.create(ref, { ...this.#claimFields(input, first.attempts, undefined), createdAt: input.now }));
-        return first;
+        if (first) await this.#write((writer) => writer.create(ref, { ...first, createdAt: now }));
+        return created;
       } catch (error) {
         if ((error as { code?: unknown }).code !== ALREADY_EXISTS) throw error;
       }
     }
-    // The document exists. A read decides a duplicate or a busy lease alone: answering from a committed state writes
-    // nothing, so nothing can be lost between the read and the answer. Only a claim that would write runs the
-    // transaction, which reads again and decides again, so two deliveries racing for an expired lease cannot both win.
     const seen = await ref.get();
-    const early = decideClaim(seen.exists ? entryFromFirestore(seen.data()!) : undefined, input);
-    if (early.kind !== 'claimed') return early;
+    const seenEntry = seen.exists ? entryFromFirestore(seen.data()!) : undefined;
+    const early = decide(seenEntry);
+    if (fields(early, seenEntry) === undefined) return early;
     return this.#firestore.runTransaction(async (tx) => {
       const snapshot = await tx.get(ref);
       const existing = snapshot.exists ? entryFromFirestore(snapshot.data()!) : undefined;
-      const decision = decideClaim(existing, input);
-      if (decision.kind !== 'claimed') return decision;
-      const fields = this.#claimFields(input, decision.attempts, existing);
-      // The document may have gone (the TTL policy) between the failed create and this read.
-      if (existing) tx.update(ref, fields);
-      else tx.create(ref, { ...fields, createdAt: input.now });
+      const decision = decide(existing);
+      const write = fields(decision, existing);
+      if (write && existing) tx.update(ref, write);
+      else if (write) tx.create(ref, { ...write, createdAt: now });
       return decision;
     });
+  }
+
+  async claim(input: ClaimInput): Promise<ClaimDecision> {
+    // A forced re-run is asked for a settled event only, whose document exists: no create to try.
+    const first = input.forceSettledBefore === undefined ? decideClaim(undefined, input) : undefined;
+    return this.#createElseDecide(
+      this.#doc(input.source, input.deliveryId),
+      first,
+      (existing) => decideClaim(existing, input),
+      (decision, existing) => (decision.kind === 'claimed' ? this.#claimFields(input, decision.attempts, existing) : undefined),
+      input.now,
+    );
   }
 
   /** One update of an existing document (it fails with NOT_FOUND when there is none), batched with the others. */
@@ -256,49 +274,31 @@ export class FirestoreLedger implements Ledger {
   }
 
   async ignore(input: ClaimInput): Promise<IgnoreDecision> {
-    const ref = this.#doc(input.source, input.deliveryId);
-    const fields = (existing: LedgerEntry | undefined) => this.#unclaimedFields(input, 'ignored', existing);
-    try {
-      await this.#write((writer) => writer.create(ref, { ...fields(undefined), createdAt: input.now }));
-      return { kind: 'ignored' };
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== ALREADY_EXISTS) throw error;
-    }
-    // Recorded before: rare (a redelivery, a redrive, a handler removed by a deploy), so a read decides, and only a
-    // change of the document runs a transaction, as in claim.
-    const seen = await ref.get();
-    const early = decideIgnore(seen.exists ? entryFromFirestore(seen.data()!) : undefined, input);
-    if (early.kind !== 'ignored') return early;
-    return this.#firestore.runTransaction(async (tx) => {
-      const snapshot = await tx.get(ref);
-      const existing = snapshot.exists ? entryFromFirestore(snapshot.data()!) : undefined;
-      const decision = decideIgnore(existing, input);
-      if (decision.kind !== 'ignored') return decision;
-      if (existing) tx.update(ref, { ...fields(existing), leaseExpiresAt: FieldValue.delete() });
-      else tx.create(ref, { ...fields(undefined), createdAt: input.now });
-      return decision;
-    });
+    // Recorded before is rare (a redelivery, a redrive, a handler removed by a deploy).
+    return this.#createElseDecide(
+      this.#doc(input.source, input.deliveryId),
+      { kind: 'ignored' } as IgnoreDecision,
+      (existing) => decideIgnore(existing, input),
+      (decision, existing) =>
+        decision.kind === 'ignored' ? { ...this.#unclaimedFields(input, 'ignored', existing), ...this.#noLease(existing) } : undefined,
+      input.now,
+    );
   }
 
   async deadLetteredUnhandled(input: ClaimInput, error: LedgerError): Promise<void> {
-    const ref = this.#doc(input.source, input.deliveryId);
-    const fields = (existing: LedgerEntry | undefined) => ({
-      ...this.#unclaimedFields(input, 'dead-lettered', existing),
-      lastError: error,
-    });
-    try {
-      await this.#write((writer) => writer.create(ref, { ...fields(undefined), createdAt: input.now }));
-      return;
-    } catch (createError) {
-      if ((createError as { code?: unknown }).code !== ALREADY_EXISTS) throw createError;
-    }
-    await this.#firestore.runTransaction(async (tx) => {
-      const snapshot = await tx.get(ref);
-      const existing = snapshot.exists ? entryFromFirestore(snapshot.data()!) : undefined;
-      if (!decideUnhandledDeadLetter(existing, input.now)) return;
-      if (existing) tx.update(ref, { ...fields(existing), leaseExpiresAt: FieldValue.delete() });
-      else tx.create(ref, { ...fields(undefined), createdAt: input.now });
-    });
+    await this.#createElseDecide(
+      this.#doc(input.source, input.deliveryId),
+      true,
+      (existing) => decideUnhandledDeadLetter(existing, input.now),
+      (write, existing) =>
+        write ? { ...this.#unclaimedFields(input, 'dead-lettered', existing), lastError: error, ...this.#noLease(existing) } : undefined,
+      input.now,
+    );
+  }
+
+  /** An update of an existing document drops its lease; a create has none to drop. */
+  #noLease(existing: LedgerEntry | undefined) {
+    return existing ? { leaseExpiresAt: FieldValue.delete() } : {};
   }
 
   async complete(source: string, deliveryId: string, fields: CompleteFields): Promise<void> {

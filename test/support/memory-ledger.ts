@@ -68,39 +68,28 @@ export class MemoryLedger implements Ledger {
       this.failNext = undefined;
       throw error;
     }
-    const key = this.#key(input.source, input.deliveryId);
-    const existing = this.entries.get(key);
+    const existing = this.entries.get(this.#key(input.source, input.deliveryId));
     const decision = decideIgnore(existing, input);
-    if (decision.kind === 'ignored') {
-      this.entries.set(key, {
-        ...(existing ?? { createdAt: input.now, attempts: 0 }),
-        source: input.source,
-        deliveryId: input.deliveryId,
-        eventType: input.eventType,
-        messageId: input.messageId,
-        status: 'ignored',
-        replayCount: Math.max(input.replayCount, existing?.replayCount ?? 0),
-        updatedAt: input.now,
-        leaseExpiresAt: undefined,
-        expireAt: new Date(input.now.getTime() + 86_400_000),
-      } as LedgerEntry);
-    }
+    if (decision.kind === 'ignored') this.#recordUnclaimed(input, existing, { status: 'ignored' });
     return decision;
   }
 
   async deadLetteredUnhandled(input: ClaimInput, error: LedgerError) {
     if (this.failWrites) throw this.failWrites;
-    const key = this.#key(input.source, input.deliveryId);
-    const existing = this.entries.get(key);
-    if (!decideUnhandledDeadLetter(existing, input.now)) return;
-    this.entries.set(key, {
+    const existing = this.entries.get(this.#key(input.source, input.deliveryId));
+    if (decideUnhandledDeadLetter(existing, input.now))
+      this.#recordUnclaimed(input, existing, { status: 'dead-lettered', lastError: error });
+  }
+
+  /** What the Firestore ledger's ignore and deadLetteredUnhandled write: no lease, no handler. */
+  #recordUnclaimed(input: ClaimInput, existing: LedgerEntry | undefined, outcome: Pick<LedgerEntry, 'status' | 'lastError'>) {
+    this.entries.set(this.#key(input.source, input.deliveryId), {
       ...(existing ?? { createdAt: input.now, attempts: 0 }),
       source: input.source,
       deliveryId: input.deliveryId,
       eventType: input.eventType,
       messageId: input.messageId,
-      status: 'dead-lettered',
-      lastError: error,
+      ...outcome,
       replayCount: Math.max(input.replayCount, existing?.replayCount ?? 0),
       updatedAt: input.now,
       leaseExpiresAt: undefined,
