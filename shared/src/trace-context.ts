@@ -9,7 +9,7 @@
 // names its own request span as the parent (observed, not in Google's pages: https://last9.io/blog/gcp-cloud-run-trace-
 // propagation/). The older `X-Cloud-Trace-Context` is read only where no valid `traceparent` came (Google's advice,
 // https://cloud.google.com/trace/docs/trace-context); off Cloud Run, with neither, a trace starts here.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 
 /** One point in a trace: the trace, the span the next one is a child of (when known), and whether it is sampled. */
 export interface TraceContext {
@@ -65,7 +65,23 @@ export function parseCloudTraceContext(value: string | null | undefined): TraceC
 }
 
 export const randomTraceId = (): string => randomBytes(16).toString('hex');
-export const randomSpanId = (): string => randomBytes(8).toString('hex');
+
+/** Random bytes drawn 4 KB at a time: one crypto.randomBytes(8) per request cost the ingress about 3% of its CPU. */
+const idPool = Buffer.alloc(4096);
+let idOffset = idPool.length;
+
+/** A new span id: 16 hex digits from the crypto pool, never all zero (which W3C trace context calls invalid). */
+export function nextSpanId(): string {
+  for (;;) {
+    if (idOffset === idPool.length) {
+      randomFillSync(idPool);
+      idOffset = 0;
+    }
+    const id = idPool.toString('hex', idOffset, idOffset + 8);
+    idOffset += 8;
+    if (id !== ZERO_SPAN) return id;
+  }
+}
 
 /**
  * The trace a request belongs to: its `traceparent`, else its `X-Cloud-Trace-Context`, else a new trace (not
@@ -82,6 +98,6 @@ export function incomingTrace(headers: { get(name: string): string | null }, new
  * The W3C form of a context, for the message attribute. The form needs a parent span: a context without one (a
  * fresh trace, or an X-Cloud-Trace-Context without a span) is given a new random id, which names no recorded span.
  */
-export function formatTraceparent(trace: TraceContext, newSpanId = randomSpanId): string {
+export function formatTraceparent(trace: TraceContext, newSpanId = nextSpanId): string {
   return `00-${trace.traceId}-${trace.spanId ?? newSpanId()}-${trace.sampled ? '01' : '00'}`;
 }

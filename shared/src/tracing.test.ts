@@ -9,7 +9,8 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { KeptSpans } from '../../test/support/spans.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import { ConfigError } from './errors.ts';
-import { endSpan, nextSpanId, readTracingMode, runInSpan, SpanKind, startSpan, startTracing } from './tracing.ts';
+import { nextSpanId } from './trace-context.ts';
+import { endSpan, readTracingMode, runInSpan, SpanKind, startSpan, startTracing } from './tracing.ts';
 
 /** The modules a fresh Node process loads for `script`, whose names say OpenTelemetry's SDK or exporter (OTLP). */
 function sdkModulesLoadedBy(script: string): string[] {

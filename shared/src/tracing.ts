@@ -3,12 +3,10 @@
 // called and the OpenTelemetry SDK is never loaded: only the API's no-op stands, for handlers that use it. On, the
 // SDK and its exporter (tracing-sdk.ts) are imported then, and only then; a request Cloud Run did not sample, nearly
 // all of them, still gets a span id and a trace context but costs the SDK nothing (startSpan).
-import { randomFillSync } from 'node:crypto';
 import {
   type Attributes,
   type Context,
   context,
-  INVALID_SPANID,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -22,7 +20,7 @@ import { z } from 'zod';
 import { readConfig } from './config.ts';
 import type { Logger } from './logger.ts';
 import { pickSettings } from './settings.ts';
-import type { TraceContext } from './trace-context.ts';
+import { nextSpanId, type TraceContext } from './trace-context.ts';
 
 const schema = z.object(pickSettings('HOOKPIPE_TRACING'));
 export type TracingMode = z.output<typeof schema>['HOOKPIPE_TRACING'];
@@ -64,23 +62,6 @@ function remoteParent(parent: TraceContext | undefined): Context {
     traceFlags: parent.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
     isRemote: true,
   });
-}
-
-/** Random bytes drawn 4 KB at a time: one crypto.randomBytes(8) per request cost the ingress about 3% of its CPU. */
-const idPool = Buffer.alloc(4096);
-let idOffset = idPool.length;
-
-/** A new span id: 16 hex digits from the crypto pool, never all zero (which W3C trace context calls invalid). */
-export function nextSpanId(): string {
-  for (;;) {
-    if (idOffset === idPool.length) {
-      randomFillSync(idPool);
-      idOffset = 0;
-    }
-    const id = idPool.toString('hex', idOffset, idOffset + 8);
-    idOffset += 8;
-    if (id !== INVALID_SPANID) return id;
-  }
 }
 
 /** A span under way, the context to run its work in (so spans started there nest under it), and its trace context. */
