@@ -15,7 +15,7 @@ import { buildRedriveAttributes } from '../../shared/src/contract.ts';
 import { describeError } from '../../shared/src/errors.ts';
 import { createLimiter } from '../../shared/src/limiter.ts';
 import type { Logger } from '../../shared/src/logger.ts';
-import { type OutgoingMessage, type PublishPort, publishConfirmed } from '../../shared/src/pubsub.ts';
+import { type OutgoingMessage, type PublishPort, publishConfirmed, retentionSecondsOf } from '../../shared/src/pubsub.ts';
 import { type DeadLetterFilter, type DeadLetterView, expiryOf, matches, viewOf } from './dead-letter-view.ts';
 import { LeasedScan, type Received, type SubscriberPort } from './leased-scan.ts';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits, viewBytes } from './scan-limits.ts';
@@ -48,8 +48,6 @@ export interface DeadLetterSurvey {
   retentionSeconds?: number | undefined;
 }
 
-/** Pub/Sub's default message retention of a subscription (https://cloud.google.com/pubsub/docs/subscription-properties). */
-export const DEFAULT_SUBSCRIPTION_RETENTION_SECONDS = 7 * 24 * 60 * 60;
 /** How long a retention read from the subscription is trusted before it is read again. */
 const RETENTION_TTL_MS = 10 * 60 * 1000;
 
@@ -212,8 +210,7 @@ export class DeadLetterQueue {
       options.readRetention ??
       (async () => {
         const [metadata] = await pubsub.subscription(this.#subscription).getMetadata({ timeout: 10_000 });
-        // Unset means Pub/Sub's default.
-        return Number(metadata.messageRetentionDuration?.seconds ?? 0) || DEFAULT_SUBSCRIPTION_RETENTION_SECONDS;
+        return retentionSecondsOf(metadata);
       });
   }
 

@@ -14,13 +14,12 @@ import { randomUUID } from 'node:crypto';
 import { FieldValue, type Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import { HttpError } from '../../shared/src/errors.ts';
+import { retentionSecondsOf } from '../../shared/src/pubsub.ts';
 import { FORCE_WINDOWS_COLLECTION, shortSubscriptionName, windowFromFirestore } from './force-windows.ts';
 
 /** How long a pending window lives if its request dies mid-way: well past the seek call's own deadline. */
 export const PENDING_WINDOW_MS = 5 * 60_000;
 const SEEK_TIMEOUT_MS = 60_000;
-/** Pub/Sub's default retention, for a subscription that reports none. */
-const DEFAULT_RETENTION_SECONDS = 7 * 24 * 60 * 60;
 const UNIMPLEMENTED = 12;
 
 export interface SeekOptions {
@@ -68,7 +67,7 @@ export async function seekSubscription(request: SeekOptions): Promise<SeekResult
   }
   // Read first: a subscription that does not exist fails here, before any window is written.
   const [metadata] = await pubsub.subscription(subscription).getMetadata();
-  const retentionSeconds = Number(metadata.messageRetentionDuration?.seconds ?? DEFAULT_RETENTION_SECONDS) || DEFAULT_RETENTION_SECONDS;
+  const retentionSeconds = retentionSecondsOf(metadata);
 
   const requestId = request.requestId ?? randomUUID();
   const ref = firestore.collection(request.collection ?? FORCE_WINDOWS_COLLECTION).doc(requestId);

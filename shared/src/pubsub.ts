@@ -39,6 +39,14 @@ export async function publishConfirmed(topic: PublishPort, message: OutgoingMess
   }
 }
 
+/** Pub/Sub's default message retention of a subscription (https://cloud.google.com/pubsub/docs/subscription-properties). */
+const DEFAULT_SUBSCRIPTION_RETENTION_SECONDS = 7 * 24 * 60 * 60;
+
+/** A subscription's message retention in seconds, from its metadata; unset means Pub/Sub's default. */
+export function retentionSecondsOf(metadata: { messageRetentionDuration?: { seconds?: unknown } | null }): number {
+  return Number(metadata.messageRetentionDuration?.seconds ?? 0) || DEFAULT_SUBSCRIPTION_RETENTION_SECONDS;
+}
+
 export function createPubSub(projectId: string | undefined): PubSub {
   return new PubSub(projectId ? { projectId } : {});
 }
