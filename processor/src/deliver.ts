@@ -173,7 +173,11 @@ async function ignore(input: ClaimInput, identity: DeliveryResult, ledger: Ledge
   } catch (error) {
     return { ...identity, outcome: 'retry', reason: 'ledger unavailable', error: describeError(error) };
   }
-  if (decision.kind === 'ignored') return { ...identity, outcome: 'ignored' };
+  return decision.kind === 'ignored' ? { ...identity, outcome: 'ignored' } : notClaimed(decision, identity);
+}
+
+/** What the ledger already holds, as the delivery's answer: a settled event is a duplicate, a live lease a retry. */
+function notClaimed(decision: Exclude<ClaimDecision, { kind: 'claimed' }>, identity: DeliveryResult): DeliveryResult {
   if (decision.kind === 'duplicate') return { ...identity, outcome: 'duplicate', reason: `already ${decision.status}` };
   return { ...identity, outcome: 'retry', reason: `in progress elsewhere until ${decision.until.toISOString()}` };
 }
@@ -272,9 +276,7 @@ export async function deliver(envelope: PushEnvelope, deps: DeliveryDeps): Promi
   } catch (error) {
     return { ...identity, handler: handler.name, outcome: 'retry', reason: 'ledger unavailable', error: describeError(error) };
   }
-  if (claim.kind === 'duplicate') return { ...identity, handler: handler.name, outcome: 'duplicate', reason: `already ${claim.status}` };
-  if (claim.kind === 'busy')
-    return { ...identity, handler: handler.name, outcome: 'retry', reason: `in progress elsewhere until ${claim.until.toISOString()}` };
+  if (claim.kind !== 'claimed') return notClaimed(claim, { ...identity, handler: handler.name });
 
   const attempt = envelope.deliveryAttempt ?? claim.attempts;
   const result = { ...identity, handler: handler.name, attempt };

@@ -71,7 +71,7 @@ export function decideClaim(existing: LedgerEntry | undefined, input: ClaimInput
 }
 
 /** What recording an event no handler takes decided: recorded as ignored, or what the ledger already held says. */
-export type IgnoreDecision = { kind: 'ignored' } | { kind: 'duplicate'; status: LedgerStatus } | { kind: 'busy'; until: Date };
+export type IgnoreDecision = { kind: 'ignored' } | Exclude<ClaimDecision, { kind: 'claimed' }>;
 
 /**
  * The rule for an event no handler takes, given what the ledger holds: an ignored event stays ignored (nothing to
