@@ -193,11 +193,14 @@ export function createIngressApp(deps: IngressDeps): Hono<Env> {
     endRequestSpan();
     function endRequestSpan(): void {
       if (!active) return;
-      const spanAttributes: Record<string, string | number> = { 'http.response.status_code': status, 'hookpipe.outcome': outcome };
-      if (typeof fields.source === 'string') spanAttributes['hookpipe.source'] = fields.source;
-      if (typeof fields.code === 'string') spanAttributes['hookpipe.code'] = fields.code;
-      if (typeof fields.deliveryId === 'string') spanAttributes['hookpipe.delivery_id'] = fields.deliveryId;
-      if (typeof fields.messageId === 'string') spanAttributes['messaging.message.id'] = fields.messageId;
+      const spanAttributes = {
+        'http.response.status_code': status,
+        'hookpipe.outcome': outcome,
+        'hookpipe.source': fields.source,
+        'hookpipe.code': fields.code,
+        'hookpipe.delivery_id': fields.deliveryId,
+        'messaging.message.id': fields.messageId,
+      };
       endSpan(active, spanAttributes, outcome === 'failed');
     }
   });

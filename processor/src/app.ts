@@ -102,11 +102,13 @@ export function createProcessorApp(deps: ProcessorDeps): Hono {
     }
     logDelivery(logger, result, performance.now() - started, deliveryLatencyMs(message.attributes, (deps.clock ?? Date.now)()));
     if (active) {
-      const attributes: Record<string, string | number> = { 'hookpipe.outcome': result.outcome };
-      if (result.source) attributes['hookpipe.source'] = result.source;
-      if (result.deliveryId) attributes['hookpipe.delivery_id'] = result.deliveryId;
-      if (result.handler) attributes['hookpipe.handler'] = result.handler;
-      if (result.attempt !== undefined) attributes['messaging.gcp_pubsub.message.delivery_attempt'] = result.attempt;
+      const attributes = {
+        'hookpipe.outcome': result.outcome,
+        'hookpipe.source': result.source,
+        'hookpipe.delivery_id': result.deliveryId,
+        'hookpipe.handler': result.handler,
+        'messaging.gcp_pubsub.message.delivery_attempt': result.attempt,
+      };
       endSpan(active, attributes, result.outcome === 'retry' || result.outcome === 'dead-lettered');
     }
     const status = OUTCOME_STATUS[result.outcome];

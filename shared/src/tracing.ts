@@ -111,8 +111,11 @@ export function startSpan(
 export const runInSpan = <T>(active: ActiveSpan, work: () => T): T => context.with(active.context, work);
 
 /** Ends a span with what became of its work: the outcome's attributes, and an error status for a failure. */
-export function endSpan(active: ActiveSpan, attributes: Attributes, failed: boolean): void {
-  active.span.setAttributes(attributes);
+export function endSpan(active: ActiveSpan, attributes: Record<string, unknown>, failed: boolean): void {
+  // Only the strings and numbers are kept: a field the request never set (undefined) is no attribute.
+  const kept: Attributes = {};
+  for (const [key, value] of Object.entries(attributes)) if (typeof value === 'string' || typeof value === 'number') kept[key] = value;
+  active.span.setAttributes(kept);
   if (failed) active.span.setStatus({ code: SpanStatusCode.ERROR });
   active.span.end();
 }
